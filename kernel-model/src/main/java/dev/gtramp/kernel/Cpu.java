@@ -1,0 +1,207 @@
+package dev.gtramp.kernel;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * A simulated CPU and the kernel work running on it: the model's {@code current} and
+ * {@code smp_processor_id()} at once.
+ *
+ * <p>A thread does kernel work only on a CPU it has bound with {@link Kernel#bindCpu(int)}; the
+ * binding is exclusive (one thread per CPU, as one task runs on a CPU at a time) and explicit, so
+ * the call path finds its CPU in a field instead of a {@code ThreadLocal}. Per-CPU data indexed by
+ * {@link #id()} therefore has a single writer. {@link #close()} unbinds.
+ *
+ * <p>Calls nest: a body may call other kernel functions on the same CPU. Each nesting level uses a
+ * preallocated {@link Frame}, so a call allocates nothing; the depth is bounded like a kernel stack.
+ */
+public final class Cpu implements AutoCloseable {
+    /** Calls deeper than this fail like a kernel stack overflow would (a stack guard page). */
+    public static final int MAX_CALL_DEPTH = 64;
+
+    private static final VarHandle OWNER;
+
+    static {
+        try {
+            OWNER = MethodHandles.lookup().findVarHandle(Cpu.class, "owner", Thread.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final Kernel kernel;
+    private final int id;
+    private final Frame[] frames;
+    /** Written only by the owning thread. */
+    private int depth;
+    /** The bound thread, or null. Accessed through {@link #OWNER}. */
+    @SuppressWarnings("unused")
+    private volatile Thread owner;
+
+    Cpu(Kernel kernel, int id, int maxArgWords) {
+        this.kernel = kernel;
+        this.id = id;
+        this.frames = new Frame[MAX_CALL_DEPTH];
+        for (int i = 0; i < frames.length; i++) {
+            frames[i] = new Frame(this, maxArgWords);
+        }
+    }
+
+    /** The CPU number, {@code 0 <= id < kernel.cpuCount()}. */
+    public int id() {
+        return id;
+    }
+
+    public Kernel kernel() {
+        return kernel;
+    }
+
+    /** The current call nesting depth (0 when no kernel function is running on this CPU). */
+    public int depth() {
+        return depth;
+    }
+
+    /** The thread bound to this CPU, or {@code null}. */
+    public Thread owner() {
+        return owner;
+    }
+
+    void bind(Thread thread) {
+        if (!OWNER.compareAndSet(this, null, thread)) {
+            Thread other = owner;
+            throw new KernelException(Errno.EBUSY, "cpu " + id + " is already bound to thread "
+                    + (other == null ? "?" : other.getName()));
+        }
+    }
+
+    /** Unbinds the CPU from the calling thread. Fails if a call is still running on it. */
+    @Override
+    public void close() {
+        checkOwner();
+        if (depth != 0) {
+            throw new KernelException(Errno.EBUSY, "cpu " + id + " is inside a call at depth " + depth);
+        }
+        OWNER.setVolatile(this, null);
+    }
+
+    public long call(KernelFunction fn) {
+        Frame f = push(fn, 0);
+        return run(fn, f);
+    }
+
+    public long call(KernelFunction fn, long a0) {
+        Frame f = push(fn, 1);
+        long[] w = f.argWords();
+        w[0] = a0;
+        return run(fn, f);
+    }
+
+    public long call(KernelFunction fn, long a0, long a1) {
+        Frame f = push(fn, 2);
+        long[] w = f.argWords();
+        w[0] = a0;
+        w[1] = a1;
+        return run(fn, f);
+    }
+
+    public long call(KernelFunction fn, long a0, long a1, long a2) {
+        Frame f = push(fn, 3);
+        long[] w = f.argWords();
+        w[0] = a0;
+        w[1] = a1;
+        w[2] = a2;
+        return run(fn, f);
+    }
+
+    public long call(KernelFunction fn, long a0, long a1, long a2, long a3) {
+        Frame f = push(fn, 4);
+        long[] w = f.argWords();
+        w[0] = a0;
+        w[1] = a1;
+        w[2] = a2;
+        w[3] = a3;
+        return run(fn, f);
+    }
+
+    public long call(KernelFunction fn, long a0, long a1, long a2, long a3, long a4) {
+        Frame f = push(fn, 5);
+        long[] w = f.argWords();
+        w[0] = a0;
+        w[1] = a1;
+        w[2] = a2;
+        w[3] = a3;
+        w[4] = a4;
+        return run(fn, f);
+    }
+
+    public long call(KernelFunction fn, long a0, long a1, long a2, long a3, long a4, long a5) {
+        Frame f = push(fn, 6);
+        long[] w = f.argWords();
+        w[0] = a0;
+        w[1] = a1;
+        w[2] = a2;
+        w[3] = a3;
+        w[4] = a4;
+        w[5] = a5;
+        return run(fn, f);
+    }
+
+    /**
+     * Calls {@code fn} with any number of argument words (functions with stack arguments). The
+     * array is copied into the frame; reuse it freely.
+     */
+    public long callWith(KernelFunction fn, long[] args) {
+        Frame f = push(fn, args.length);
+        System.arraycopy(args, 0, f.argWords(), 0, args.length);
+        return run(fn, f);
+    }
+
+    /** Calls the function named {@code name}; a convenience that looks the function up first. */
+    public long call(String name, long... args) {
+        return callWith(kernel.function(name), args);
+    }
+
+    private Frame push(KernelFunction fn, int argCount) {
+        checkOwner();
+        if (fn.kernel() != kernel) {
+            throw new KernelException(Errno.EINVAL, fn.name() + " belongs to another kernel instance");
+        }
+        if (argCount != fn.argWords()) {
+            throw new KernelException(Errno.EINVAL, fn.name() + " takes " + fn.argWords()
+                    + " argument words, called with " + argCount + " (" + fn.prototype().declaration() + ")");
+        }
+        int d = depth;
+        if (d == MAX_CALL_DEPTH) {
+            throw new KernelException(Errno.E2BIG, "kernel stack overflow on cpu " + id + ": calling "
+                    + fn.name() + " at depth " + d);
+        }
+        Frame f = frames[d];
+        f.enter(fn, argCount);
+        depth = d + 1;
+        return f;
+    }
+
+    /** The entry site decides: NOP runs the body, a CALL enters its target (which may run the body). */
+    private long run(KernelFunction fn, Frame f) {
+        try {
+            EntrySite site = fn.site();
+            CallTarget target = site.read();
+            return target == null ? site.body().run(f) : target.enter(f);
+        } finally {
+            f.leave();
+            depth--;
+        }
+    }
+
+    private void checkOwner() {
+        if (owner != Thread.currentThread()) {
+            throw new KernelException(Errno.EPERM, "cpu " + id + " is not bound to thread "
+                    + Thread.currentThread().getName() + "; bind it with Kernel.bindCpu(" + id + ")");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "cpu" + id;
+    }
+}

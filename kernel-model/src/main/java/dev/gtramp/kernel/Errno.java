@@ -1,0 +1,33 @@
+package dev.gtramp.kernel;
+
+/**
+ * The errno codes the modelled kernel paths return, with their Linux x86-64 numbers so that a
+ * kernel engineer can match an error to the C code that would return it.
+ */
+public enum Errno {
+    EPERM(1),
+    ENOENT(2),
+    ESRCH(3),
+    E2BIG(7),
+    EAGAIN(11),
+    ENOMEM(12),
+    EFAULT(14),
+    EBUSY(16),
+    EEXIST(17),
+    EINVAL(22),
+    ENOSPC(28),
+    ERANGE(34),
+    ENOTSUPP(524),
+    EOPNOTSUPP(95);
+
+    private final int code;
+
+    Errno(int code) {
+        this.code = code;
+    }
+
+    /** The positive errno value; kernel functions return its negation. */
+    public int code() {
+        return code;
+    }
+}

@@ -1,0 +1,159 @@
+package dev.gtramp.kernel;
+
+import dev.gtramp.kernel.image.ImageFunction;
+import dev.gtramp.kernel.image.KernelImage;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * One running kernel: the functions of a {@link KernelImage}, each with an entry site and a body,
+ * a set of simulated {@link Cpu}s, and kernel memory. Kernels share nothing; any number can run in
+ * one JVM, and two kernels booted from the same image are independent.
+ *
+ * <pre>{@code
+ * Kernel kernel = Kernel.boot(KernelImage.linux618(), KernelConfig.defaults());
+ * KernelFunction test1 = kernel.function("bpf_fentry_test1");
+ * try (Cpu cpu = kernel.bindCpu(0)) {
+ *     long ret = cpu.call(test1, 1);   // 2: the real body of bpf_fentry_test1
+ * }
+ * }</pre>
+ */
+public final class Kernel {
+    private final KernelImage image;
+    private final KernelConfig config;
+    /** Indexed like {@link KernelImage#functions()}; null where the image function has no address. */
+    private final KernelFunction[] byIndex;
+    private final List<KernelFunction> functions;
+    private final Cpu[] cpus;
+    private final KernelMemory memory = new KernelMemory();
+
+    private Kernel(KernelImage image, KernelConfig config) {
+        this.image = Objects.requireNonNull(image, "image");
+        this.config = Objects.requireNonNull(config, "config");
+        List<ImageFunction> imageFunctions = image.functions();
+        this.byIndex = new KernelFunction[imageFunctions.size()];
+        List<KernelFunction> all = new ArrayList<>(imageFunctions.size());
+        int maxArgWords = 0;
+        Map<Long, EntrySite> sites = new HashMap<>(imageFunctions.size() * 2);
+        for (ImageFunction f : imageFunctions) {
+            if (f.hasAddress()) {
+                EntrySite site = sites.computeIfAbsent(f.ip(), ip -> new EntrySite(ip, DefaultBody.INSTANCE));
+                KernelFunction kf = new KernelFunction(this, f, site);
+                byIndex[f.index()] = kf;
+                all.add(kf);
+                maxArgWords = Math.max(maxArgWords, kf.argWords());
+            }
+        }
+        this.functions = Collections.unmodifiableList(all);
+        this.cpus = new Cpu[config.cpus()];
+        for (int i = 0; i < cpus.length; i++) {
+            cpus[i] = new Cpu(this, i, maxArgWords);
+        }
+        BpfTestFunctions.install(this);
+    }
+
+    /** Boots a kernel from {@code image}. */
+    public static Kernel boot(KernelImage image, KernelConfig config) {
+        return new Kernel(image, config);
+    }
+
+    /** Boots a kernel from {@code image} with {@link KernelConfig#defaults()}. */
+    public static Kernel boot(KernelImage image) {
+        return new Kernel(image, KernelConfig.defaults());
+    }
+
+    public KernelImage image() {
+        return image;
+    }
+
+    public KernelConfig config() {
+        return config;
+    }
+
+    public KernelMemory memory() {
+        return memory;
+    }
+
+    /** Every function that has an address, in image order. */
+    public List<KernelFunction> functions() {
+        return functions;
+    }
+
+    /** The function with this name, if the kernel has it and it has an address. */
+    public Optional<KernelFunction> find(String name) {
+        return image.function(name).map(f -> byIndex[f.index()]);
+    }
+
+    /**
+     * The function with this name.
+     *
+     * @throws KernelException ENOENT naming the function if the image has no such function, or it
+     *                         has no address (it was inlined everywhere)
+     */
+    public KernelFunction function(String name) {
+        ImageFunction f = image.require(name);
+        KernelFunction kf = byIndex[f.index()];
+        if (kf == null) {
+            throw new KernelException(Errno.ENOENT, name + " has no address in kallsyms (" + f.decision().reason() + ")");
+        }
+        return kf;
+    }
+
+    /**
+     * The function whose entry is {@code ip}.
+     *
+     * @throws KernelException ENOENT naming the address if no function starts there
+     */
+    public KernelFunction functionAt(long ip) {
+        return image.functionAt(ip).map(f -> byIndex[f.index()]).orElseThrow(
+                () -> new KernelException(Errno.ENOENT, String.format("no function starts at %#x", ip)));
+    }
+
+    /** The kernel function for an image function of this kernel's image. */
+    public KernelFunction function(ImageFunction f) {
+        if (f.index() >= byIndex.length || image.functions().get(f.index()) != f) {
+            throw new KernelException(Errno.EINVAL, f.name() + " is not a function of image " + image.name());
+        }
+        KernelFunction kf = byIndex[f.index()];
+        if (kf == null) {
+            throw new KernelException(Errno.ENOENT, f.name() + " has no address in kallsyms");
+        }
+        return kf;
+    }
+
+    /** The number of simulated CPUs. */
+    public int cpuCount() {
+        return cpus.length;
+    }
+
+    /** CPU {@code id}, bound or not. */
+    public Cpu cpu(int id) {
+        if (id < 0 || id >= cpus.length) {
+            throw new KernelException(Errno.EINVAL, "cpu " + id + " outside [0, " + cpus.length + ")");
+        }
+        return cpus[id];
+    }
+
+    /**
+     * Binds CPU {@code id} to the calling thread, which may then call kernel functions on it until it
+     * closes the returned CPU.
+     *
+     * @throws KernelException EBUSY if another thread has bound the CPU, EINVAL for a bad id
+     */
+    public Cpu bindCpu(int id) {
+        Cpu cpu = cpu(id);
+        cpu.bind(Thread.currentThread());
+        return cpu;
+    }
+
+    @Override
+    public String toString() {
+        return "Kernel[" + image.name() + ", " + cpus.length + " cpus]";
+    }
+}

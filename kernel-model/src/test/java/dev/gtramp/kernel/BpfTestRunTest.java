@@ -1,0 +1,73 @@
+package dev.gtramp.kernel;
+
+import dev.gtramp.kernel.image.KernelImage;
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The real bodies of the BPF test functions, checked through {@code bpf_prog_test_run_tracing}
+ * and against the values the kernel selftests expect.
+ */
+class BpfTestRunTest {
+    private final Kernel kernel = Kernel.boot(KernelImage.linux618());
+
+    @Test
+    void fentryFexitRunSucceedsWithTheRealBodies() {
+        try (Cpu cpu = kernel.bindCpu(0)) {
+            assertEquals(0, BpfTestRun.fentryFexit(cpu));
+            assertEquals(0, kernel.memory().liveBlocks(), "the run frees what it allocated");
+        }
+    }
+
+    @Test
+    void fentryFexitRunFailsWhenABodyMisbehaves() {
+        kernel.function("bpf_fentry_test6").site().write(frame -> frame.callOrigin() + 1);
+        try (Cpu cpu = kernel.bindCpu(0)) {
+            assertEquals(-Errno.EFAULT.code(), BpfTestRun.fentryFexit(cpu));
+        }
+    }
+
+    @Test
+    void modifyReturnRunMatchesTheSelftestWithoutPrograms() {
+        // modify_return.c expects side_effect 2 and ret 33 when no fmod_ret program changes anything.
+        try (Cpu cpu = kernel.bindCpu(0)) {
+            int retval = BpfTestRun.modifyReturn(cpu);
+            assertEquals(2, retval >>> 16);
+            assertEquals(33, retval & 0xffff);
+        }
+    }
+
+    @Test
+    void modifyReturnRunSeesAnOverrideThatSkipsTheBody() {
+        // What an fmod_ret program returning -EINVAL does: the body (and its side effect) is skipped.
+        kernel.function("bpf_modify_return_test").site().write(frame -> -Errno.EINVAL.code());
+        try (Cpu cpu = kernel.bindCpu(0)) {
+            int retval = BpfTestRun.modifyReturn(cpu);
+            assertEquals(1, retval >>> 16, "only bpf_modify_return_test2 ran its body");
+            assertEquals((-22 + 29) & 0xffff, retval & 0xffff);
+        }
+    }
+
+    @Test
+    void argumentsReachTheBodiesWithTheirCTypes() {
+        AtomicInteger seen = new AtomicInteger();
+        KernelFunction f = kernel.function("bpf_fentry_test3");
+        try (Cpu cpu = kernel.bindCpu(0)) {
+            // char a = 0xff is -1 on x86-64: -1 + 2 + 3 = 4.
+            assertEquals(4, cpu.call(f, 0xff, 2, 3));
+            f.site().write(frame -> {
+                seen.set(frame.intArg(1));
+                return frame.callOrigin();
+            });
+            assertEquals(15, cpu.call(f, 4, 5, 6));
+            assertEquals(5, seen.get());
+            long b = kernel.memory().alloc("u32", 4);
+            kernel.memory().store32(b, 0xfffffffe);
+            assertEquals(0xfffffffeL, cpu.call(kernel.function("bpf_fentry_test9"), b), "u32 is zero-extended");
+            kernel.memory().free(b);
+        }
+    }
+}
