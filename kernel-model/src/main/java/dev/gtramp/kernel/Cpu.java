@@ -1,5 +1,8 @@
 package dev.gtramp.kernel;
 
+import dev.gtramp.kernel.rcu.RcuContext;
+import dev.gtramp.kernel.rcu.RcuReader;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -14,8 +17,14 @@ import java.lang.invoke.VarHandle;
  *
  * <p>Calls nest: a body may call other kernel functions on the same CPU. Each nesting level uses a
  * preallocated {@link Frame}, so a call allocates nothing; the depth is bounded like a kernel stack.
+ *
+ * <p><b>RCU.</b> A bound CPU is online for RCU. It reports a quiescent state, for the kernel's RCU and
+ * for tasks RCU, each time its outermost kernel call returns: a CPU between calls holds no
+ * RCU-protected reference and runs no trampoline. A CPU whose thread does no kernel work for a while
+ * must {@linkplain #enterIdle() go idle} (the next call wakes it), or grace periods wait for it and
+ * log a stall warning naming it; unbinding takes it offline.
  */
-public final class Cpu implements AutoCloseable {
+public final class Cpu implements AutoCloseable, RcuContext {
     /** Calls deeper than this fail like a kernel stack overflow would (a stack guard page). */
     public static final int MAX_CALL_DEPTH = 64;
 
@@ -34,6 +43,10 @@ public final class Cpu implements AutoCloseable {
     private final Frame[] frames;
     /** Written only by the owning thread. */
     private int depth;
+    /** Owner-only: whether the CPU is idle (offline for RCU until its next call). */
+    private boolean idle;
+    private RcuReader rcu;
+    private RcuReader tasksRcu;
     /** The bound thread, or null. Accessed through {@link #OWNER}. */
     @SuppressWarnings("unused")
     private volatile Thread owner;
@@ -45,6 +58,58 @@ public final class Cpu implements AutoCloseable {
         for (int i = 0; i < frames.length; i++) {
             frames[i] = new Frame(this, maxArgWords);
         }
+    }
+
+    void attachRcu(RcuReader rcu, RcuReader tasksRcu) {
+        this.rcu = rcu;
+        this.tasksRcu = tasksRcu;
+    }
+
+    /** This CPU's reader of the kernel's RCU: {@code rcu_read_lock()} is {@code cpu.rcu().lock()}. */
+    public RcuReader rcu() {
+        return rcu;
+    }
+
+    /** This CPU's reader of tasks RCU, which protects trampoline code. */
+    public RcuReader tasksRcu() {
+        return tasksRcu;
+    }
+
+    /**
+     * Goes idle: RCU stops waiting for this CPU until its next kernel call, like a CPU entering the
+     * idle loop. Call it when the bound thread stops doing kernel work for a while.
+     *
+     * @throws KernelException EBUSY inside a kernel call
+     */
+    public void enterIdle() {
+        checkOwner();
+        if (depth != 0) {
+            throw new KernelException(Errno.EBUSY, "cpu " + id + " cannot go idle inside a call at depth " + depth);
+        }
+        if (!idle) {
+            idle = true;
+            rcu.offline();
+            tasksRcu.offline();
+        }
+    }
+
+    /** Leaves idle; the next kernel call does this by itself. */
+    public void exitIdle() {
+        checkOwner();
+        wake();
+    }
+
+    private void wake() {
+        if (idle) {
+            idle = false;
+            rcu.online();
+            tasksRcu.online();
+        }
+    }
+
+    /** Whether the CPU is idle. */
+    public boolean isIdle() {
+        return idle;
     }
 
     /** The CPU number, {@code 0 <= id < kernel.cpuCount()}. */
@@ -62,8 +127,21 @@ public final class Cpu implements AutoCloseable {
     }
 
     /** The thread bound to this CPU, or {@code null}. */
+    @Override
     public Thread owner() {
         return owner;
+    }
+
+    /** For RCU: a kernel call in progress is a read-side critical section. */
+    @Override
+    public boolean inKernel() {
+        return depth > 0;
+    }
+
+    @Override
+    public String describe() {
+        Thread t = owner;
+        return "cpu " + id + " (" + (t == null ? "unbound" : "thread " + t.getName()) + ", depth " + depth + ")";
     }
 
     void bind(Thread thread) {
@@ -72,6 +150,9 @@ public final class Cpu implements AutoCloseable {
             throw new KernelException(Errno.EBUSY, "cpu " + id + " is already bound to thread "
                     + (other == null ? "?" : other.getName()));
         }
+        idle = false;
+        rcu.online();
+        tasksRcu.online();
     }
 
     /** Unbinds the CPU from the calling thread. Fails if a call is still running on it. */
@@ -81,6 +162,8 @@ public final class Cpu implements AutoCloseable {
         if (depth != 0) {
             throw new KernelException(Errno.EBUSY, "cpu " + id + " is inside a call at depth " + depth);
         }
+        rcu.offline();
+        tasksRcu.offline();
         OWNER.setVolatile(this, null);
     }
 
@@ -171,6 +254,9 @@ public final class Cpu implements AutoCloseable {
                     + " argument words, called with " + argCount + " (" + fn.prototype().declaration() + ")");
         }
         int d = depth;
+        if (d == 0 && idle) {
+            wake();
+        }
         if (d == MAX_CALL_DEPTH) {
             throw new KernelException(Errno.E2BIG, "kernel stack overflow on cpu " + id + ": calling "
                     + fn.name() + " at depth " + d);
@@ -189,7 +275,11 @@ public final class Cpu implements AutoCloseable {
             return target == null ? site.body().run(f) : target.enter(f);
         } finally {
             f.leave();
-            depth--;
+            if (--depth == 0) {
+                // The end of the outermost call: no RCU-protected reference and no trampoline left.
+                rcu.quiescentState();
+                tasksRcu.quiescentState();
+            }
         }
     }
 

@@ -17,6 +17,7 @@ public enum Errno {
     EINVAL(22),
     ENOSPC(28),
     ERANGE(34),
+    EDEADLK(35),
     ENOTSUPP(524),
     EOPNOTSUPP(95);
 

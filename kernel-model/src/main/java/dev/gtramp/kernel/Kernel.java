@@ -2,6 +2,12 @@ package dev.gtramp.kernel;
 
 import dev.gtramp.kernel.image.ImageFunction;
 import dev.gtramp.kernel.image.KernelImage;
+import dev.gtramp.kernel.percpu.PerCpuArena;
+import dev.gtramp.kernel.percpu.PercpuRefs;
+import dev.gtramp.kernel.rcu.EpochRcu;
+import dev.gtramp.kernel.rcu.QsbrRcu;
+import dev.gtramp.kernel.rcu.Rcu;
+import dev.gtramp.kernel.rcu.RcuFlavor;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -10,11 +16,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * One running kernel: the functions of a {@link KernelImage}, each with an entry site and a body,
- * a set of simulated {@link Cpu}s, and kernel memory. Kernels share nothing; any number can run in
- * one JVM, and two kernels booted from the same image are independent.
+ * a set of simulated {@link Cpu}s, kernel memory, the kernel's RCU and tasks RCU, per-CPU memory and
+ * percpu_refs, and a message log. Kernels share nothing; any number can run in one JVM, and two
+ * kernels booted from the same image are independent. {@link #close()} runs the pending RCU
+ * callbacks and stops the callback threads.
  *
  * <pre>{@code
  * Kernel kernel = Kernel.boot(KernelImage.linux618(), KernelConfig.defaults());
@@ -24,7 +33,7 @@ import java.util.Optional;
  * }
  * }</pre>
  */
-public final class Kernel {
+public final class Kernel implements AutoCloseable {
     private final KernelImage image;
     private final KernelConfig config;
     /** Indexed like {@link KernelImage#functions()}; null where the image function has no address. */
@@ -32,6 +41,11 @@ public final class Kernel {
     private final List<KernelFunction> functions;
     private final Cpu[] cpus;
     private final KernelMemory memory = new KernelMemory();
+    private final KernelLog log = new KernelLog(false);
+    private final Rcu rcu;
+    private final Rcu tasksRcu;
+    private final PerCpuArena perCpu;
+    private final PercpuRefs percpuRefs;
 
     private Kernel(KernelImage image, KernelConfig config) {
         this.image = Objects.requireNonNull(image, "image");
@@ -51,9 +65,18 @@ public final class Kernel {
             }
         }
         this.functions = Collections.unmodifiableList(all);
+        Set<UnsafeVariant> unsafe = config.unsafeVariants();
+        this.rcu = config.rcuFlavor() == RcuFlavor.QSBR
+                ? new QsbrRcu(RcuFlavor.QSBR, RcuFlavor.QSBR.kernelName(), log, config.rcuStallTimeout(), unsafe)
+                : new EpochRcu(RcuFlavor.GENERAL, RcuFlavor.GENERAL.kernelName(), log, config.rcuStallTimeout(), unsafe);
+        this.tasksRcu = new QsbrRcu(RcuFlavor.TASKS, RcuFlavor.TASKS.kernelName(), log, config.rcuStallTimeout(), unsafe);
+        this.perCpu = new PerCpuArena(config.cpus());
+        this.percpuRefs = new PercpuRefs(rcu, perCpu, log, unsafe);
         this.cpus = new Cpu[config.cpus()];
         for (int i = 0; i < cpus.length; i++) {
-            cpus[i] = new Cpu(this, i, maxArgWords);
+            Cpu cpu = new Cpu(this, i, maxArgWords);
+            cpu.attachRcu(rcu.readerFor(cpu), tasksRcu.readerFor(cpu));
+            cpus[i] = cpu;
         }
         BpfTestFunctions.install(this);
     }
@@ -78,6 +101,38 @@ public final class Kernel {
 
     public KernelMemory memory() {
         return memory;
+    }
+
+    /** The kernel's message log. */
+    public KernelLog log() {
+        return log;
+    }
+
+    /** The kernel's RCU ({@code call_rcu}, {@code synchronize_rcu}), of the configured flavor. */
+    public Rcu rcu() {
+        return rcu;
+    }
+
+    /** Tasks RCU ({@code call_rcu_tasks}), which protects trampoline code. */
+    public Rcu tasksRcu() {
+        return tasksRcu;
+    }
+
+    /** Per-CPU memory ({@code alloc_percpu}). */
+    public PerCpuArena perCpu() {
+        return perCpu;
+    }
+
+    /** Creates percpu_refs ({@code percpu_ref_init}) whose mode switches wait for {@link #rcu()}. */
+    public PercpuRefs percpuRefs() {
+        return percpuRefs;
+    }
+
+    /** Runs every pending RCU callback and stops the callback threads. */
+    @Override
+    public void close() {
+        rcu.close();
+        tasksRcu.close();
     }
 
     /** Every function that has an address, in image order. */

@@ -1,0 +1,23 @@
+package dev.gtramp.kernel;
+
+/**
+ * Deliberately broken versions of the model's algorithms. They exist so that the stress suite can
+ * prove its tests catch the hazard each guards against: every jcstress test runs against the real
+ * algorithm, where its forbidden outcome must never appear, and against the broken variant, where it
+ * must. Never enable one for any other purpose.
+ */
+public enum UnsafeVariant {
+    /** {@code synchronize_rcu} returns without waiting for readers: frees before the grace period. */
+    RCU_SKIP_GRACE_PERIOD,
+    /**
+     * A caller shares a grace period that was already in progress when it called, which may have
+     * passed a reader before the caller's update ({@code rcu_seq_snap} without its "+ 1").
+     */
+    RCU_SHARE_STARTED_GRACE_PERIOD,
+    /** The general flavor's outermost {@code rcu_read_lock} publishes its epoch without the full fence. */
+    RCU_READER_NO_FENCE,
+    /** A QSBR reader comes online without the full fence after publishing its counter. */
+    QSBR_ONLINE_NO_FENCE,
+    /** {@code percpu_ref_kill} folds the per-CPU counts in at once, without waiting for a grace period. */
+    PERCPU_REF_KILL_WITHOUT_GRACE_PERIOD
+}

@@ -1,0 +1,69 @@
+package dev.gtramp.kernel.percpu;
+
+import dev.gtramp.kernel.KernelLog;
+import dev.gtramp.kernel.UnsafeVariant;
+import dev.gtramp.kernel.rcu.Rcu;
+
+import java.util.EnumSet;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * What the percpu_refs of one kernel share: the RCU domain whose grace period the switch to atomic
+ * mode waits for, the per-CPU arena their counters live in, and {@code percpu_ref_switch_lock} with
+ * {@code percpu_ref_switch_waitq}, which serialise mode switches.
+ */
+public final class PercpuRefs {
+    /** {@code PERCPU_REF_INIT_*}. */
+    public enum InitFlag {
+        /** {@code PERCPU_REF_INIT_ATOMIC}: start, and stay, in atomic mode until switched to percpu. */
+        ATOMIC,
+        /** {@code PERCPU_REF_INIT_DEAD}: start dead and at zero; {@code percpu_ref_reinit} revives it. */
+        DEAD,
+        /** {@code PERCPU_REF_ALLOW_REINIT}: keep the per-CPU counters across kill so reinit works. */
+        ALLOW_REINIT
+    }
+
+    final Rcu rcu;
+    final PerCpuArena arena;
+    final KernelLog log;
+    final ReentrantLock switchLock = new ReentrantLock();
+    final Condition switchDone = switchLock.newCondition();
+    /** {@link UnsafeVariant#PERCPU_REF_KILL_WITHOUT_GRACE_PERIOD}, for the stress suite only. */
+    final boolean switchWithoutGracePeriod;
+
+    public PercpuRefs(Rcu rcu, PerCpuArena arena, KernelLog log) {
+        this(rcu, arena, log, Set.of());
+    }
+
+    /** percpu_refs with deliberately broken behaviour, for the stress suite only. */
+    public PercpuRefs(Rcu rcu, PerCpuArena arena, KernelLog log, Set<UnsafeVariant> unsafe) {
+        this.rcu = Objects.requireNonNull(rcu, "rcu");
+        this.arena = Objects.requireNonNull(arena, "arena");
+        this.log = Objects.requireNonNull(log, "log");
+        this.switchWithoutGracePeriod = unsafe.contains(UnsafeVariant.PERCPU_REF_KILL_WITHOUT_GRACE_PERIOD);
+    }
+
+    /**
+     * {@code percpu_ref_init}: a ref with a count of 1, in percpu mode unless {@code flags} say
+     * otherwise. {@code release} runs exactly once when the count reaches zero after a kill, on the
+     * thread that dropped the last reference (a CPU or the RCU callback thread); it must not block.
+     */
+    public PercpuRef init(Consumer<PercpuRef> release, Set<InitFlag> flags) {
+        return new PercpuRef(this, Objects.requireNonNull(release, "release"),
+                flags.isEmpty() ? EnumSet.noneOf(InitFlag.class) : EnumSet.copyOf(flags));
+    }
+
+    /** {@code percpu_ref_init(ref, release, 0, ...)}. */
+    public PercpuRef init(Consumer<PercpuRef> release) {
+        return init(release, Set.of());
+    }
+
+    /** The RCU domain mode switches wait for. */
+    public Rcu rcu() {
+        return rcu;
+    }
+}

@@ -1,0 +1,359 @@
+package dev.gtramp.kernel.rcu;
+
+import dev.gtramp.kernel.Errno;
+import dev.gtramp.kernel.KernelException;
+import dev.gtramp.kernel.KernelLog;
+import dev.gtramp.kernel.UnsafeVariant;
+import org.jctools.queues.MpscUnboundedArrayQueue;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The machinery every flavor shares: grace-period sequencing with sharing, the reader registry, the
+ * wait for readers with stall warnings, and the {@code call_rcu} callback thread.
+ *
+ * <p><b>Grace-period sharing</b> follows the kernel's {@code rcu_seq}: {@link #gpSeq} is even when no
+ * grace period runs and odd while one does. A caller takes the snapshot
+ * {@code rcu_seq_snap = (gpSeq + 3) & ~1}, the sequence value at which a grace period that began
+ * after the call has ended, and returns once {@code gpSeq} reaches it. Grace periods run one at a
+ * time under {@link #gpLock}; a caller that finds its snapshot reached when it gets the lock returns
+ * without running one, so N concurrent callers cost about two grace periods, not N.
+ *
+ * <p><b>Callbacks</b> go on a JCTools MPSC queue drained by one daemon thread, started on first use:
+ * it takes everything queued, waits one grace period for the whole batch, and runs the batch in
+ * order. A callback queued during a grace period waits for the next one, because the worker drains
+ * before it takes its snapshot.
+ */
+abstract class AbstractRcu implements Rcu {
+    private static final VarHandle READERS;
+    private static final VarHandle WORKER;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            READERS = l.findVarHandle(AbstractRcu.class, "readers", AbstractReader[].class);
+            WORKER = l.findVarHandle(AbstractRcu.class, "worker", Thread.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private static final int SPINS = 128;
+    private static final long MIN_PARK_NANOS = 10_000;
+    private static final long MAX_PARK_NANOS = 1_000_000;
+    private static final long WORKER_IDLE_NANOS = 10_000_000;
+
+    private final RcuFlavor flavor;
+    private final String name;
+    private final KernelLog log;
+    private final long stallTimeoutNanos;
+    /** Deliberately broken behaviour for the stress suite; empty otherwise. */
+    final Set<UnsafeVariant> unsafe;
+    private final boolean skipGracePeriod;
+    private final boolean shareStartedGracePeriod;
+
+    /** {@code rcu_seq}: even = idle, odd = a grace period in progress. Written under {@link #gpLock}. */
+    private volatile long gpSeq;
+    private final ReentrantLock gpLock = new ReentrantLock();
+    /** Copy-on-write; read with acquire by grace periods, replaced under {@code this}. */
+    @SuppressWarnings("unused")
+    private AbstractReader[] readers = new AbstractReader[0];
+
+    private final MpscUnboundedArrayQueue<Runnable> callbacks = new MpscUnboundedArrayQueue<>(1024);
+    /** The callback thread, started on first use. Accessed through {@link #WORKER}. */
+    @SuppressWarnings("unused")
+    private volatile Thread worker;
+    /** Set by the worker before it parks and cleared after; {@link #call} unparks it when set. */
+    private volatile boolean workerSleeping;
+    private volatile boolean closed;
+
+    private final LongAdder synchronizeCalls = new LongAdder();
+    private final LongAdder callbacksQueued = new LongAdder();
+    private final LongAdder callbacksInvoked = new LongAdder();
+    private final AtomicLong gracePeriods = new AtomicLong();
+    private final AtomicLong totalGpNanos = new AtomicLong();
+    private final AtomicLong maxGpNanos = new AtomicLong();
+    private final AtomicLong stallWarnings = new AtomicLong();
+
+    AbstractRcu(RcuFlavor flavor, String name, KernelLog log, Duration stallTimeout, Set<UnsafeVariant> unsafe) {
+        this.flavor = Objects.requireNonNull(flavor, "flavor");
+        this.name = Objects.requireNonNull(name, "name");
+        this.log = Objects.requireNonNull(log, "log");
+        this.stallTimeoutNanos = stallTimeout.toNanos();
+        this.unsafe = unsafe.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(unsafe));
+        this.skipGracePeriod = this.unsafe.contains(UnsafeVariant.RCU_SKIP_GRACE_PERIOD);
+        this.shareStartedGracePeriod = this.unsafe.contains(UnsafeVariant.RCU_SHARE_STARTED_GRACE_PERIOD);
+    }
+
+    @Override
+    public final RcuFlavor flavor() {
+        return flavor;
+    }
+
+    /** The domain's name in messages and thread names, e.g. {@code "rcu_sched"}. */
+    public final String name() {
+        return name;
+    }
+
+    // ---------------------------------------------------------------- readers
+
+    /** Creates a reader for a context; the subclass decides the algorithm. */
+    abstract AbstractReader newReader(RcuContext context);
+
+    @Override
+    public final RcuReader readerFor(RcuContext context) {
+        AbstractReader r = newReader(Objects.requireNonNull(context, "context"));
+        synchronized (this) {
+            AbstractReader[] old = currentReaders();
+            AbstractReader[] next = Arrays.copyOf(old, old.length + 1);
+            next[old.length] = r;
+            READERS.setRelease(this, next);
+        }
+        return r;
+    }
+
+    @Override
+    public RcuReader register() {
+        return readerFor(new ThreadContext(Thread.currentThread()));
+    }
+
+    @Override
+    public void unregister(RcuReader reader) {
+        if (!(reader instanceof AbstractReader r) || r.domain != this) {
+            throw new KernelException(Errno.EINVAL, "reader " + reader + " is not a reader of " + name);
+        }
+        if (r.inReadSection()) {
+            throw new KernelException(Errno.EBUSY, name + ": unregistering " + r.describe() + " inside a read-side critical section");
+        }
+        r.offline();
+        synchronized (this) {
+            AbstractReader[] old = currentReaders();
+            AbstractReader[] next = Arrays.stream(old).filter(x -> x != r).toArray(AbstractReader[]::new);
+            READERS.setRelease(this, next);
+        }
+    }
+
+    /** Acquire pairs with the release in {@link #readerFor}: a scan sees fully built readers. */
+    private AbstractReader[] currentReaders() {
+        return (AbstractReader[]) READERS.getAcquire(this);
+    }
+
+    // ---------------------------------------------------------------- grace periods
+
+    /**
+     * Starts a grace period for the readers: makes every reader that enters a read-side section (or
+     * reports a quiescent state) from now on see the caller's earlier updates, and returns the
+     * target that {@link AbstractReader#quiescentFor} compares against.
+     */
+    abstract long beginGracePeriod();
+
+    @Override
+    public final void synchronize() {
+        checkNotInReadSection();
+        synchronizeCalls.increment();
+        // smp_mb() of rcu_seq_snap: the caller's updates are ordered before the snapshot.
+        VarHandle.fullFence();
+        if (skipGracePeriod) {
+            return;
+        }
+        long seq = gpSeq;
+        long snap = shareStartedGracePeriod ? (seq + 1) & ~1L : (seq + 3) & ~1L;
+        gpLock.lock();
+        try {
+            while (gpSeq - snap < 0) {
+                long start = System.nanoTime();
+                gpSeq = gpSeq + 1;
+                waitForReaders(beginGracePeriod(), start);
+                gpSeq = gpSeq + 1;
+                long took = System.nanoTime() - start;
+                gracePeriods.incrementAndGet();
+                totalGpNanos.addAndGet(took);
+                maxGpNanos.accumulateAndGet(took, Math::max);
+            }
+        } finally {
+            gpLock.unlock();
+        }
+    }
+
+    /** The number of grace periods completed so far. */
+    public final long completedGracePeriods() {
+        return gpSeq >>> 1;
+    }
+
+    private void checkNotInReadSection() {
+        Thread me = Thread.currentThread();
+        for (AbstractReader r : currentReaders()) {
+            if (r.owner() == me && r.inReadSection()) {
+                throw new KernelException(Errno.EDEADLK, name + ": synchronize called inside a read-side critical section on "
+                        + r.describe() + "; the grace period would wait for its own caller");
+            }
+        }
+        if (me == worker && inCallback) {
+            throw new KernelException(Errno.EDEADLK, name + ": synchronize called from an RCU callback");
+        }
+    }
+
+    private void waitForReaders(long target, long start) {
+        Thread me = Thread.currentThread();
+        for (AbstractReader r : currentReaders()) {
+            // The caller is outside every read section of this domain (checked above): quiescent.
+            if (r.owner() == me) {
+                continue;
+            }
+            int spins = 0;
+            long park = MIN_PARK_NANOS;
+            boolean warned = false;
+            while (!r.quiescentFor(target)) {
+                if (spins < SPINS) {
+                    spins++;
+                    Thread.onSpinWait();
+                    continue;
+                }
+                LockSupport.parkNanos(park);
+                park = Math.min(park * 2, MAX_PARK_NANOS);
+                long waited = System.nanoTime() - start;
+                if (!warned && waited > stallTimeoutNanos) {
+                    warned = true;
+                    stallWarnings.incrementAndGet();
+                    log.warn("rcu", String.format("INFO: %s detected stall on %s: grace period %d has waited %d ms"
+                            + " (a CPU that does no kernel work must go idle)", name, r.describe(), gpSeq >>> 1,
+                            waited / 1_000_000));
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- callbacks
+
+    /** Set by the worker while it runs callbacks, to refuse {@code barrier()} and {@code synchronize()} there. */
+    private volatile boolean inCallback;
+
+    @Override
+    public final void call(Runnable callback) {
+        Objects.requireNonNull(callback, "callback");
+        if (closed) {
+            throw new KernelException(Errno.EINVAL, name + ": call_rcu after the domain was closed");
+        }
+        callbacks.offer(callback);
+        callbacksQueued.increment();
+        Thread w = worker;
+        if (w == null) {
+            w = startWorker();
+        }
+        // offer() is a volatile RMW and workerSleeping a volatile read; the worker writes
+        // workerSleeping before it re-checks the queue, so one of the two sees the other.
+        if (workerSleeping) {
+            LockSupport.unpark(w);
+        }
+    }
+
+    private Thread startWorker() {
+        Thread t = new Thread(this::workerLoop, name + "-cb");
+        t.setDaemon(true);
+        if (WORKER.compareAndSet(this, null, t)) {
+            t.start();
+            return t;
+        }
+        return worker;
+    }
+
+    private void workerLoop() {
+        List<Runnable> batch = new ArrayList<>();
+        while (true) {
+            callbacks.drain(batch::add);
+            if (batch.isEmpty()) {
+                if (closed) {
+                    return;
+                }
+                workerSleeping = true;
+                if (callbacks.isEmpty() && !closed) {
+                    LockSupport.parkNanos(this, WORKER_IDLE_NANOS);
+                }
+                workerSleeping = false;
+                continue;
+            }
+            synchronize();
+            inCallback = true;
+            try {
+                for (Runnable cb : batch) {
+                    try {
+                        cb.run();
+                    } catch (Throwable t) {
+                        log.error("rcu", name + ": callback " + cb + " threw " + t);
+                    }
+                }
+            } finally {
+                inCallback = false;
+            }
+            callbacksInvoked.add(batch.size());
+            batch.clear();
+        }
+    }
+
+    @Override
+    public final void barrier() {
+        if (Thread.currentThread() == worker) {
+            throw new KernelException(Errno.EDEADLK, name + ": rcu_barrier called from an RCU callback");
+        }
+        CountDownLatch done = new CountDownLatch(1);
+        call(done::countDown);
+        boolean interrupted = false;
+        while (true) {
+            try {
+                done.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public final void close() {
+        if (closed) {
+            return;
+        }
+        Thread w = worker;
+        if (w != null && Thread.currentThread() != w) {
+            barrier();
+        }
+        closed = true;
+        if (w != null && Thread.currentThread() != w) {
+            LockSupport.unpark(w);
+            try {
+                w.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public final RcuStats stats() {
+        return new RcuStats(flavor, gracePeriods.get(), synchronizeCalls.sum(), callbacksQueued.sum(),
+                callbacksInvoked.sum(), Duration.ofNanos(totalGpNanos.get()), Duration.ofNanos(maxGpNanos.get()),
+                stallWarnings.get());
+    }
+
+    @Override
+    public String toString() {
+        return name + " (" + flavor + ", " + currentReaders().length + " readers, " + completedGracePeriods()
+                + " grace periods)";
+    }
+}

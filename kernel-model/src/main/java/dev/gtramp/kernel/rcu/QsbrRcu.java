@@ -1,0 +1,182 @@
+package dev.gtramp.kernel.rcu;
+
+import dev.gtramp.kernel.Errno;
+import dev.gtramp.kernel.KernelException;
+import dev.gtramp.kernel.KernelLog;
+import dev.gtramp.kernel.UnsafeVariant;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.Set;
+
+/**
+ * Quiescent-state-based RCU (liburcu's {@code urcu-qsbr}; the kernel's RCU without preemption):
+ * read-side lock and unlock cost nothing. Each online reader publishes the last grace-period number
+ * it saw when it reported a quiescent state; 0 means offline (idle, or unbound), which grace periods
+ * never wait for.
+ *
+ * <ul>
+ *   <li>{@link Reader#quiescentState()}: {@code g = gp (acquire); if (ctr != g) ctr = g (release)}.
+ *       No fence is needed: the acquire load of the new {@code gp} orders the reader's later loads
+ *       after the writer's unpublish, and the release store orders its earlier loads before the
+ *       report.</li>
+ *   <li>{@link Reader#online()}: {@code ctr = gp}, then a full fence, because going online is a
+ *       store followed by loads of protected data (store buffering against the writer's
+ *       unpublish-then-scan).</li>
+ *   <li>A grace period: a full fence, {@code gp++}, a full fence, then wait until every reader's
+ *       {@code ctr} is 0 or at least the new {@code gp}. The counter is 64 bits and only grows, so one
+ *       scan is enough (liburcu's 32-bit build needs the two-phase flip instead).</li>
+ * </ul>
+ *
+ * Used for {@link RcuFlavor#QSBR} and, with quiescent states reported where a CPU runs no
+ * trampoline, for {@link RcuFlavor#TASKS}.
+ */
+public final class QsbrRcu extends AbstractRcu {
+    private static final VarHandle GP;
+    private static final VarHandle CTR;
+
+    static {
+        try {
+            GP = MethodHandles.lookup().findVarHandle(QsbrRcu.class, "gp", long.class);
+            CTR = MethodHandles.lookup().findVarHandle(QsbrCtr.class, "ctr", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    long p00, p01, p02, p03, p04, p05, p06, p07;
+    /** The grace-period number; starts at 1 so that 0 can mean "offline" in a reader's word. */
+    @SuppressWarnings("unused")
+    private volatile long gp = 1;
+    long p10, p11, p12, p13, p14, p15, p16, p17;
+
+    /** Whether readers skip the store-load fence ({@link UnsafeVariant#QSBR_ONLINE_NO_FENCE}). */
+    final boolean readerNoFence;
+
+    public QsbrRcu(RcuFlavor flavor, String name, KernelLog log, Duration stallTimeout) {
+        this(flavor, name, log, stallTimeout, Set.of());
+    }
+
+    /** A domain with deliberately broken behaviour, for the stress suite only. */
+    public QsbrRcu(RcuFlavor flavor, String name, KernelLog log, Duration stallTimeout, Set<UnsafeVariant> unsafe) {
+        super(flavor, name, log, stallTimeout, unsafe);
+        this.readerNoFence = unsafe.contains(UnsafeVariant.QSBR_ONLINE_NO_FENCE);
+    }
+
+    @Override
+    long beginGracePeriod() {
+        VarHandle.fullFence();
+        long next = (long) GP.getAndAdd(this, 1L) + 1;
+        VarHandle.fullFence();
+        return next;
+    }
+
+    @Override
+    AbstractReader newReader(RcuContext context) {
+        return new Reader(this, context);
+    }
+
+    /** Padding before the reader's word, so two readers' words never share a cache line. */
+    abstract static class QsbrPad0 extends AbstractReader {
+        long p00, p01, p02, p03, p04, p05, p06, p07;
+
+        QsbrPad0(AbstractRcu domain, RcuContext context) {
+            super(domain, context);
+        }
+    }
+
+    /** The word grace periods read: 0 offline, else the last grace-period number reported. */
+    abstract static class QsbrCtr extends QsbrPad0 {
+        @SuppressWarnings("unused")
+        volatile long ctr;
+
+        QsbrCtr(AbstractRcu domain, RcuContext context) {
+            super(domain, context);
+        }
+    }
+
+    abstract static class QsbrPad1 extends QsbrCtr {
+        long p10, p11, p12, p13, p14, p15, p16, p17;
+
+        QsbrPad1(AbstractRcu domain, RcuContext context) {
+            super(domain, context);
+        }
+    }
+
+    /** A QSBR reader; starts offline. */
+    static final class Reader extends QsbrPad1 {
+        private final QsbrRcu rcu;
+        /** Owner-only: whether the reader is online. */
+        private boolean online;
+
+        Reader(QsbrRcu rcu, RcuContext context) {
+            super(rcu, context);
+            this.rcu = rcu;
+        }
+
+        /** No cost beyond checking that the reader is online: RCU may not be used from an idle CPU. */
+        @Override
+        public void lock() {
+            if (!online) {
+                throw new KernelException(Errno.EPERM, rcu.name() + ": rcu_read_lock on " + context.describe()
+                        + ", which is idle or offline (RCU used illegally from an idle CPU)");
+            }
+        }
+
+        @Override
+        public void unlock() {
+        }
+
+        @Override
+        public void quiescentState() {
+            if (online) {
+                long g = (long) GP.getAcquire(rcu);
+                if ((long) CTR.getOpaque(this) != g) {
+                    CTR.setRelease(this, g);
+                }
+            }
+        }
+
+        @Override
+        public void online() {
+            if (!online) {
+                online = true;
+                CTR.setOpaque(this, (long) GP.getAcquire(rcu));
+                if (!rcu.readerNoFence) {
+                    VarHandle.fullFence();
+                }
+            }
+        }
+
+        @Override
+        public void offline() {
+            if (online) {
+                online = false;
+                CTR.setRelease(this, 0L);
+            }
+        }
+
+        @Override
+        public boolean isOnline() {
+            return online;
+        }
+
+        @Override
+        public boolean inReadSection() {
+            return online && context.inKernel();
+        }
+
+        /** Acquire pairs with the reader's release, so its reads before the report happen-before the caller's free. */
+        @Override
+        boolean quiescentFor(long target) {
+            long w = (long) CTR.getAcquire(this);
+            return w == 0 || w >= target;
+        }
+
+        @Override
+        public String toString() {
+            return "qsbr reader " + context.describe();
+        }
+    }
+}

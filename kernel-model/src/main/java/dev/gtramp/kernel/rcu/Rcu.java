@@ -1,0 +1,59 @@
+package dev.gtramp.kernel.rcu;
+
+/**
+ * One RCU domain: its grace periods, its callbacks and its readers.
+ *
+ * <p>Invariant: when {@link #synchronize()} returns, and before a callback passed to
+ * {@link #call(Runnable)} runs, every read-side critical section that was running when the call
+ * was made has ended. Memory effects before the call happen-before the end of the grace period,
+ * and every reader's accesses inside those sections happen-before the return (or the callback).
+ */
+public interface Rcu extends AutoCloseable {
+    RcuFlavor flavor();
+
+    /**
+     * {@code synchronize_rcu()}: waits for a grace period. Concurrent callers share grace periods: a
+     * caller waits for the end of the first grace period that starts after it called, not for one
+     * grace period of its own.
+     *
+     * @throws dev.gtramp.kernel.KernelException EDEADLK if the calling thread is inside a read-side
+     *         critical section of this domain, where it would wait for itself
+     */
+    void synchronize();
+
+    /**
+     * {@code call_rcu()}: runs {@code callback} on the domain's callback thread after a grace
+     * period. Callbacks queued by one thread run in the order queued.
+     */
+    void call(Runnable callback);
+
+    /**
+     * {@code rcu_barrier()}: waits until every callback queued before this call has run.
+     *
+     * @throws dev.gtramp.kernel.KernelException EDEADLK when called from a callback
+     */
+    void barrier();
+
+    /** Counters of grace periods, callbacks and grace-period latency. */
+    RcuStats stats();
+
+    /**
+     * Creates and registers the reader of a context, such as a simulated CPU. A QSBR reader starts
+     * offline; the context brings it online.
+     */
+    RcuReader readerFor(RcuContext context);
+
+    /**
+     * A reader for a thread that is not a simulated CPU. Only the {@linkplain RcuFlavor#GENERAL
+     * general} flavor supports them; the reader belongs to the calling thread until
+     * {@link #unregister(RcuReader)}.
+     */
+    RcuReader register();
+
+    /** Removes a reader made by {@link #register()}. */
+    void unregister(RcuReader reader);
+
+    /** Runs the remaining callbacks and stops the callback thread. */
+    @Override
+    void close();
+}
