@@ -35,7 +35,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p><b>Callbacks</b> go on a JCTools MPSC queue drained by one daemon thread, started on first use:
  * it takes everything queued, waits one grace period for the whole batch, and runs the batch in
  * order. A callback queued during a grace period waits for the next one, because the worker drains
- * before it takes its snapshot.
+ * before it takes its snapshot. A domain built with {@code manualCallbacks} has no thread: callbacks
+ * run when a caller invokes {@link #runPendingCallbacks()}, which lets a stress test hold a domain per
+ * trial and decide on which thread callbacks run.
  */
 abstract class AbstractRcu implements Rcu {
     private static final VarHandle READERS;
@@ -63,6 +65,7 @@ abstract class AbstractRcu implements Rcu {
     /** Deliberately broken behaviour for the stress suite; empty otherwise. */
     final Set<UnsafeVariant> unsafe;
     private final boolean skipGracePeriod;
+    private final boolean manualCallbacks;
     private final boolean shareStartedGracePeriod;
 
     /** {@code rcu_seq}: even = idle, odd = a grace period in progress. Written under {@link #gpLock}. */
@@ -88,7 +91,9 @@ abstract class AbstractRcu implements Rcu {
     private final AtomicLong maxGpNanos = new AtomicLong();
     private final AtomicLong stallWarnings = new AtomicLong();
 
-    AbstractRcu(RcuFlavor flavor, String name, KernelLog log, Duration stallTimeout, Set<UnsafeVariant> unsafe) {
+    AbstractRcu(RcuFlavor flavor, String name, KernelLog log, Duration stallTimeout, Set<UnsafeVariant> unsafe,
+                boolean manualCallbacks) {
+        this.manualCallbacks = manualCallbacks;
         this.flavor = Objects.requireNonNull(flavor, "flavor");
         this.name = Objects.requireNonNull(name, "name");
         this.log = Objects.requireNonNull(log, "log");
@@ -249,6 +254,9 @@ abstract class AbstractRcu implements Rcu {
         }
         callbacks.offer(callback);
         callbacksQueued.increment();
+        if (manualCallbacks) {
+            return;
+        }
         Thread w = worker;
         if (w == null) {
             w = startWorker();
@@ -303,8 +311,36 @@ abstract class AbstractRcu implements Rcu {
         }
     }
 
+    /**
+     * Runs the callbacks queued so far after one grace period, on the calling thread, as the
+     * callback thread would; returns how many ran. Only for a domain built with manual callbacks.
+     */
+    public final int runPendingCallbacks() {
+        if (!manualCallbacks) {
+            throw new KernelException(Errno.EINVAL, name + ": callbacks run on the callback thread; "
+                    + "runPendingCallbacks is for domains built with manual callbacks");
+        }
+        List<Runnable> batch = new ArrayList<>();
+        callbacks.drain(batch::add);
+        if (batch.isEmpty()) {
+            return 0;
+        }
+        synchronize();
+        for (Runnable cb : batch) {
+            cb.run();
+        }
+        callbacksInvoked.add(batch.size());
+        return batch.size();
+    }
+
     @Override
     public final void barrier() {
+        if (manualCallbacks) {
+            while (runPendingCallbacks() > 0) {
+                // Callbacks may queue callbacks; run until none is left.
+            }
+            return;
+        }
         if (Thread.currentThread() == worker) {
             throw new KernelException(Errno.EDEADLK, name + ": rcu_barrier called from an RCU callback");
         }

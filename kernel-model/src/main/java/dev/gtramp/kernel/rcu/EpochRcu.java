@@ -58,7 +58,18 @@ public final class EpochRcu extends AbstractRcu {
 
     /** A domain with deliberately broken behaviour, for the stress suite only. */
     public EpochRcu(RcuFlavor flavor, String name, KernelLog log, Duration stallTimeout, Set<UnsafeVariant> unsafe) {
-        super(flavor, name, log, stallTimeout, unsafe);
+        this(flavor, name, log, stallTimeout, unsafe, false);
+    }
+
+    /**
+     * The full constructor.
+     *
+     * @param unsafe          deliberately broken behaviour, for the stress suite only; empty otherwise
+     * @param manualCallbacks no callback thread: callbacks run in {@link #runPendingCallbacks()}
+     */
+    public EpochRcu(RcuFlavor flavor, String name, KernelLog log, Duration stallTimeout, Set<UnsafeVariant> unsafe,
+              boolean manualCallbacks) {
+        super(flavor, name, log, stallTimeout, unsafe, manualCallbacks);
         this.readerNoFence = unsafe.contains(UnsafeVariant.RCU_READER_NO_FENCE);
     }
 

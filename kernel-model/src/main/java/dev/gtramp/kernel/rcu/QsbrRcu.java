@@ -60,7 +60,18 @@ public final class QsbrRcu extends AbstractRcu {
 
     /** A domain with deliberately broken behaviour, for the stress suite only. */
     public QsbrRcu(RcuFlavor flavor, String name, KernelLog log, Duration stallTimeout, Set<UnsafeVariant> unsafe) {
-        super(flavor, name, log, stallTimeout, unsafe);
+        this(flavor, name, log, stallTimeout, unsafe, false);
+    }
+
+    /**
+     * The full constructor.
+     *
+     * @param unsafe          deliberately broken behaviour, for the stress suite only; empty otherwise
+     * @param manualCallbacks no callback thread: callbacks run in {@link #runPendingCallbacks()}
+     */
+    public QsbrRcu(RcuFlavor flavor, String name, KernelLog log, Duration stallTimeout, Set<UnsafeVariant> unsafe,
+              boolean manualCallbacks) {
+        super(flavor, name, log, stallTimeout, unsafe, manualCallbacks);
         this.readerNoFence = unsafe.contains(UnsafeVariant.QSBR_ONLINE_NO_FENCE);
     }
 
