@@ -18,11 +18,12 @@ import java.lang.invoke.VarHandle;
  * <p>Calls nest: a body may call other kernel functions on the same CPU. Each nesting level uses a
  * preallocated {@link Frame}, so a call allocates nothing; the depth is bounded like a kernel stack.
  *
- * <p><b>RCU.</b> A bound CPU is online for RCU. It reports a quiescent state, for the kernel's RCU and
- * for tasks RCU, each time its outermost kernel call returns: a CPU between calls holds no
- * RCU-protected reference and runs no trampoline. A CPU whose thread does no kernel work for a while
- * must {@linkplain #enterIdle() go idle} (the next call wakes it), or grace periods wait for it and
- * log a stall warning naming it; unbinding takes it offline.
+ * <p><b>RCU.</b> A CPU's outermost kernel call is a read-side critical section of QSBR RCU and of
+ * tasks RCU: the CPU's readers come online when it enters (one store and a full fence per domain,
+ * the kernel's {@code rcu_user_exit}) and go offline when it returns (one release store). Between
+ * calls the CPU holds no RCU-protected reference and runs no trampoline, an extended quiescent state
+ * like user mode or idle, so a grace period never waits for a CPU whose thread does something else,
+ * or blocks, between calls.
  */
 public final class Cpu implements AutoCloseable, RcuContext {
     /** Calls deeper than this fail like a kernel stack overflow would (a stack guard page). */
@@ -43,8 +44,6 @@ public final class Cpu implements AutoCloseable, RcuContext {
     private final Frame[] frames;
     /** Written only by the owning thread. */
     private int depth;
-    /** Owner-only: whether the CPU is idle (offline for RCU until its next call). */
-    private boolean idle;
     private RcuReader rcu;
     private RcuReader tasksRcu;
     /** The bound thread, or null. Accessed through {@link #OWNER}. */
@@ -73,43 +72,6 @@ public final class Cpu implements AutoCloseable, RcuContext {
     /** This CPU's reader of tasks RCU, which protects trampoline code. */
     public RcuReader tasksRcu() {
         return tasksRcu;
-    }
-
-    /**
-     * Goes idle: RCU stops waiting for this CPU until its next kernel call, like a CPU entering the
-     * idle loop. Call it when the bound thread stops doing kernel work for a while.
-     *
-     * @throws KernelException EBUSY inside a kernel call
-     */
-    public void enterIdle() {
-        checkOwner();
-        if (depth != 0) {
-            throw new KernelException(Errno.EBUSY, "cpu " + id + " cannot go idle inside a call at depth " + depth);
-        }
-        if (!idle) {
-            idle = true;
-            rcu.offline();
-            tasksRcu.offline();
-        }
-    }
-
-    /** Leaves idle; the next kernel call does this by itself. */
-    public void exitIdle() {
-        checkOwner();
-        wake();
-    }
-
-    private void wake() {
-        if (idle) {
-            idle = false;
-            rcu.online();
-            tasksRcu.online();
-        }
-    }
-
-    /** Whether the CPU is idle. */
-    public boolean isIdle() {
-        return idle;
     }
 
     /** The CPU number, {@code 0 <= id < kernel.cpuCount()}. */
@@ -150,9 +112,6 @@ public final class Cpu implements AutoCloseable, RcuContext {
             throw new KernelException(Errno.EBUSY, "cpu " + id + " is already bound to thread "
                     + (other == null ? "?" : other.getName()));
         }
-        idle = false;
-        rcu.online();
-        tasksRcu.online();
     }
 
     /** Unbinds the CPU from the calling thread. Fails if a call is still running on it. */
@@ -162,8 +121,6 @@ public final class Cpu implements AutoCloseable, RcuContext {
         if (depth != 0) {
             throw new KernelException(Errno.EBUSY, "cpu " + id + " is inside a call at depth " + depth);
         }
-        rcu.offline();
-        tasksRcu.offline();
         OWNER.setVolatile(this, null);
     }
 
@@ -254,15 +211,17 @@ public final class Cpu implements AutoCloseable, RcuContext {
                     + " argument words, called with " + argCount + " (" + fn.prototype().declaration() + ")");
         }
         int d = depth;
-        if (d == 0 && idle) {
-            wake();
-        }
         if (d == MAX_CALL_DEPTH) {
             throw new KernelException(Errno.E2BIG, "kernel stack overflow on cpu " + id + ": calling "
                     + fn.name() + " at depth " + d);
         }
         Frame f = frames[d];
         f.enter(fn, argCount);
+        if (d == 0) {
+            // rcu_user_exit: from here until the outermost return this CPU may hold references.
+            rcu.online();
+            tasksRcu.online();
+        }
         depth = d + 1;
         return f;
     }
@@ -276,9 +235,9 @@ public final class Cpu implements AutoCloseable, RcuContext {
         } finally {
             f.leave();
             if (--depth == 0) {
-                // The end of the outermost call: no RCU-protected reference and no trampoline left.
-                rcu.quiescentState();
-                tasksRcu.quiescentState();
+                // rcu_user_enter: no RCU-protected reference and no trampoline left on this CPU.
+                rcu.offline();
+                tasksRcu.offline();
             }
         }
     }

@@ -1,7 +1,9 @@
 package dev.gtramp.kernel;
 
+import dev.gtramp.kernel.fault.FaultInjector;
 import dev.gtramp.kernel.image.ImageFunction;
 import dev.gtramp.kernel.image.KernelImage;
+import dev.gtramp.kernel.mm.Allocator;
 import dev.gtramp.kernel.percpu.PerCpuArena;
 import dev.gtramp.kernel.percpu.PercpuRefs;
 import dev.gtramp.kernel.rcu.EpochRcu;
@@ -20,8 +22,8 @@ import java.util.Set;
 
 /**
  * One running kernel: the functions of a {@link KernelImage}, each with an entry site and a body,
- * a set of simulated {@link Cpu}s, kernel memory, the kernel's RCU and tasks RCU, per-CPU memory and
- * percpu_refs, and a message log. Kernels share nothing; any number can run in one JVM, and two
+ * a set of simulated {@link Cpu}s, an allocator with KASAN's checks, kernel memory, fault points,
+ * the kernel's RCU and tasks RCU, per-CPU memory and percpu_refs, and a message log. Kernels share nothing; any number can run in one JVM, and two
  * kernels booted from the same image are independent. {@link #close()} runs the pending RCU
  * callbacks and stops the callback threads.
  *
@@ -40,8 +42,10 @@ public final class Kernel implements AutoCloseable {
     private final KernelFunction[] byIndex;
     private final List<KernelFunction> functions;
     private final Cpu[] cpus;
-    private final KernelMemory memory = new KernelMemory();
     private final KernelLog log = new KernelLog(false);
+    private final FaultInjector faults = new FaultInjector();
+    private final Allocator allocator;
+    private final KernelMemory memory;
     private final Rcu rcu;
     private final Rcu tasksRcu;
     private final PerCpuArena perCpu;
@@ -50,6 +54,8 @@ public final class Kernel implements AutoCloseable {
     private Kernel(KernelImage image, KernelConfig config) {
         this.image = Objects.requireNonNull(image, "image");
         this.config = Objects.requireNonNull(config, "config");
+        this.allocator = new Allocator(log, faults, config.allocator());
+        this.memory = new KernelMemory(allocator);
         List<ImageFunction> imageFunctions = image.functions();
         this.byIndex = new KernelFunction[imageFunctions.size()];
         List<KernelFunction> all = new ArrayList<>(imageFunctions.size());
@@ -103,9 +109,19 @@ public final class Kernel implements AutoCloseable {
         return memory;
     }
 
-    /** The kernel's message log. */
+    /** The kernel's message log ({@code dmesg}). */
     public KernelLog log() {
         return log;
+    }
+
+    /** The kernel's fault points ({@code CONFIG_FAULT_INJECTION}). */
+    public FaultInjector faults() {
+        return faults;
+    }
+
+    /** The allocator of the kernel's objects, with KASAN's checks. */
+    public Allocator allocator() {
+        return allocator;
     }
 
     /** The kernel's RCU ({@code call_rcu}, {@code synchronize_rcu}), of the configured flavor. */

@@ -1,5 +1,6 @@
 package dev.gtramp.kernel;
 
+import dev.gtramp.kernel.mm.AllocatorConfig;
 import dev.gtramp.kernel.rcu.RcuFlavor;
 
 import java.time.Duration;
@@ -15,9 +16,11 @@ import java.util.Set;
  *                        side) or {@link RcuFlavor#GENERAL} (as {@code CONFIG_PREEMPT_RCU})
  * @param rcuStallTimeout how long a grace period waits before it logs a stall warning naming the
  *                        CPU it waits for ({@code CONFIG_RCU_CPU_STALL_TIMEOUT}, 21 s by default)
+ * @param allocator       how the kernel's allocator reacts to the memory bugs it detects
  * @param unsafeVariants  deliberately broken algorithms, for the stress suite only; empty otherwise
  */
-public record KernelConfig(int cpus, RcuFlavor rcuFlavor, Duration rcuStallTimeout, Set<UnsafeVariant> unsafeVariants) {
+public record KernelConfig(int cpus, RcuFlavor rcuFlavor, Duration rcuStallTimeout, AllocatorConfig allocator,
+                           Set<UnsafeVariant> unsafeVariants) {
     /** The most simulated CPUs a kernel may have. */
     public static final int MAX_CPUS = 256;
 
@@ -33,28 +36,36 @@ public record KernelConfig(int cpus, RcuFlavor rcuFlavor, Duration rcuStallTimeo
         if (rcuStallTimeout == null || rcuStallTimeout.isNegative() || rcuStallTimeout.isZero()) {
             throw new KernelException(Errno.EINVAL, "rcuStallTimeout must be positive, was " + rcuStallTimeout);
         }
+        Objects.requireNonNull(allocator, "allocator");
         unsafeVariants = unsafeVariants.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(unsafeVariants));
     }
 
-    /** Two CPUs (the size of the machines the project is tested on), QSBR, a 21 s stall timeout. */
+    /**
+     * Two CPUs (the size of the machines the project is tested on), QSBR, a 21 s stall timeout, an
+     * allocator that throws on the bugs it detects.
+     */
     public static KernelConfig defaults() {
-        return new KernelConfig(2, RcuFlavor.QSBR, Duration.ofSeconds(21), Set.of());
+        return new KernelConfig(2, RcuFlavor.QSBR, Duration.ofSeconds(21), AllocatorConfig.defaults(), Set.of());
     }
 
     public KernelConfig withCpus(int n) {
-        return new KernelConfig(n, rcuFlavor, rcuStallTimeout, unsafeVariants);
+        return new KernelConfig(n, rcuFlavor, rcuStallTimeout, allocator, unsafeVariants);
     }
 
     public KernelConfig withRcu(RcuFlavor flavor) {
-        return new KernelConfig(cpus, flavor, rcuStallTimeout, unsafeVariants);
+        return new KernelConfig(cpus, flavor, rcuStallTimeout, allocator, unsafeVariants);
     }
 
     public KernelConfig withRcuStallTimeout(Duration timeout) {
-        return new KernelConfig(cpus, rcuFlavor, timeout, unsafeVariants);
+        return new KernelConfig(cpus, rcuFlavor, timeout, allocator, unsafeVariants);
+    }
+
+    public KernelConfig withAllocator(AllocatorConfig config) {
+        return new KernelConfig(cpus, rcuFlavor, rcuStallTimeout, config, unsafeVariants);
     }
 
     /** The same configuration with deliberately broken algorithms: for the stress suite only. */
     public KernelConfig withUnsafeVariants(Set<UnsafeVariant> variants) {
-        return new KernelConfig(cpus, rcuFlavor, rcuStallTimeout, variants);
+        return new KernelConfig(cpus, rcuFlavor, rcuStallTimeout, allocator, variants);
     }
 }

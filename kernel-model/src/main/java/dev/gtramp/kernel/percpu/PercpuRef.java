@@ -101,23 +101,32 @@ public final class PercpuRef {
     public void get(Cpu cpu) {
         RcuReader r = cpu.rcu();
         r.lock();
-        if ((int) FLAGS.getAcquire(this) == 0) {
-            percpu.add(cpu.id(), 1);
-        } else {
-            atomicAdd(1, "percpu_ref_get");
+        try {
+            if ((int) FLAGS.getAcquire(this) == 0) {
+                percpu.add(cpu.id(), 1);
+            } else {
+                atomicAdd(1, "percpu_ref_get");
+            }
+        } finally {
+            r.unlock();
         }
-        r.unlock();
     }
 
     /** {@code percpu_ref_put}: drops a reference; the release runs if it was the last after a kill. */
     public void put(Cpu cpu) {
         RcuReader r = cpu.rcu();
         r.lock();
-        if ((int) FLAGS.getAcquire(this) == 0) {
-            percpu.add(cpu.id(), -1);
+        boolean percpuMode;
+        try {
+            percpuMode = (int) FLAGS.getAcquire(this) == 0;
+            if (percpuMode) {
+                percpu.add(cpu.id(), -1);
+            }
+        } finally {
             r.unlock();
-        } else {
-            r.unlock();
+        }
+        if (!percpuMode) {
+            // Outside the read section: the release may block or start a grace period.
             atomicPut("percpu_ref_put");
         }
     }
@@ -227,7 +236,9 @@ public final class PercpuRef {
 
     /**
      * {@code percpu_ref_switch_to_atomic}: switches to atomic mode after a grace period and stays
-     * there across kill and reinit until {@link #switchToPercpu()}.
+     * there across kill and reinit until {@link #switchToPercpu()}. Unless the ref was made with
+     * {@code ALLOW_REINIT} (or starts atomic or dead), the switch frees the per-CPU counters, as
+     * {@code percpu_ref_call_confirm_rcu} does, and the ref can never go back to percpu mode.
      */
     public void switchToAtomic(Consumer<PercpuRef> confirmSwitch) {
         refs.switchLock.lock();
@@ -340,8 +351,12 @@ public final class PercpuRef {
 
     /** {@code wait_event_lock_irq(percpu_ref_switch_waitq, !ref->confirm_switch, ...)}. */
     private void awaitNoSwitch() {
-        while (confirmSwitch != null) {
-            refs.switchDone.awaitUninterruptibly();
+        if (confirmSwitch != null) {
+            refs.rcu.runBlocking(() -> {
+                while (confirmSwitch != null) {
+                    refs.switchDone.awaitUninterruptibly();
+                }
+            });
         }
     }
 

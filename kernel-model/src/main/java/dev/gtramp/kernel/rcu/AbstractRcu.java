@@ -166,8 +166,54 @@ abstract class AbstractRcu implements Rcu {
     abstract long beginGracePeriod();
 
     @Override
+    public final void runBlocking(Runnable wait) {
+        checkNotInReadSection();
+        List<AbstractReader> mine = offlineCallersReaders();
+        try {
+            wait.run();
+        } finally {
+            for (AbstractReader r : mine) {
+                r.online();
+            }
+        }
+    }
+
+    /**
+     * Takes the calling thread's online readers offline, as a CPU that blocks in {@code schedule()}
+     * passes through a quiescent state, so that a grace period does not wait for the thread that
+     * waits for it. The caller brings them back online. A reader that is online is inside a read
+     * section for QSBR, which {@link #checkNotInReadSection()} has refused, so in practice this
+     * concerns readers that a context keeps online by other means.
+     */
+    private List<AbstractReader> offlineCallersReaders() {
+        Thread me = Thread.currentThread();
+        List<AbstractReader> mine = null;
+        for (AbstractReader r : currentReaders()) {
+            if (r.owner() == me && r.isOnline() && !r.inReadSection()) {
+                if (mine == null) {
+                    mine = new ArrayList<>(2);
+                }
+                r.offline();
+                mine.add(r);
+            }
+        }
+        return mine == null ? List.of() : mine;
+    }
+
+    @Override
     public final void synchronize() {
         checkNotInReadSection();
+        List<AbstractReader> mine = offlineCallersReaders();
+        try {
+            synchronizeOffline();
+        } finally {
+            for (AbstractReader r : mine) {
+                r.online();
+            }
+        }
+    }
+
+    private void synchronizeOffline() {
         synchronizeCalls.increment();
         // smp_mb() of rcu_seq_snap: the caller's updates are ordered before the snapshot.
         VarHandle.fullFence();
@@ -212,12 +258,7 @@ abstract class AbstractRcu implements Rcu {
     }
 
     private void waitForReaders(long target, long start) {
-        Thread me = Thread.currentThread();
         for (AbstractReader r : currentReaders()) {
-            // The caller is outside every read section of this domain (checked above): quiescent.
-            if (r.owner() == me) {
-                continue;
-            }
             int spins = 0;
             long park = MIN_PARK_NANOS;
             boolean warned = false;
@@ -233,9 +274,8 @@ abstract class AbstractRcu implements Rcu {
                 if (!warned && waited > stallTimeoutNanos) {
                     warned = true;
                     stallWarnings.incrementAndGet();
-                    log.warn("rcu", String.format("INFO: %s detected stall on %s: grace period %d has waited %d ms"
-                            + " (a CPU that does no kernel work must go idle)", name, r.describe(), gpSeq >>> 1,
-                            waited / 1_000_000));
+                    log.warn("rcu", String.format("INFO: %s detected stall on %s: grace period %d has waited %d ms",
+                            name, r.describe(), gpSeq >>> 1, waited / 1_000_000));
                 }
             }
         }
@@ -297,6 +337,8 @@ abstract class AbstractRcu implements Rcu {
             inCallback = true;
             try {
                 for (Runnable cb : batch) {
+                    // Counted before it runs, so that a barrier's callback finds itself counted.
+                    callbacksInvoked.increment();
                     try {
                         cb.run();
                     } catch (Throwable t) {
@@ -306,7 +348,6 @@ abstract class AbstractRcu implements Rcu {
             } finally {
                 inCallback = false;
             }
-            callbacksInvoked.add(batch.size());
             batch.clear();
         }
     }
@@ -327,9 +368,9 @@ abstract class AbstractRcu implements Rcu {
         }
         synchronize();
         for (Runnable cb : batch) {
+            callbacksInvoked.increment();
             cb.run();
         }
-        callbacksInvoked.add(batch.size());
         return batch.size();
     }
 
@@ -346,18 +387,20 @@ abstract class AbstractRcu implements Rcu {
         }
         CountDownLatch done = new CountDownLatch(1);
         call(done::countDown);
-        boolean interrupted = false;
-        while (true) {
-            try {
-                done.await();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
+        runBlocking(() -> {
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    done.await();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
             }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        });
     }
 
     @Override

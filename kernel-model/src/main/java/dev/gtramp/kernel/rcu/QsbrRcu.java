@@ -17,6 +17,9 @@ import java.util.Set;
  * never wait for.
  *
  * <ul>
+ *   <li>A reader is online only while it may hold references: during a kernel call of its CPU, or
+ *       inside an explicit read-side section. Between calls a CPU is in an extended quiescent state,
+ *       as a CPU in user mode or idle is for the kernel's RCU.</li>
  *   <li>{@link Reader#quiescentState()}: {@code g = gp (acquire); if (ctr != g) ctr = g (release)}.
  *       No fence is needed: the acquire load of the new {@code gp} orders the reader's later loads
  *       after the writer's unpublish, and the release store orders its earlier loads before the
@@ -115,33 +118,46 @@ public final class QsbrRcu extends AbstractRcu {
         }
     }
 
-    /** A QSBR reader; starts offline. */
+    /**
+     * A QSBR reader. It is online while something holds it online: a kernel call in progress on its
+     * CPU ({@link #online()} at the outermost entry, {@link #offline()} at the outermost exit, like
+     * the kernel's {@code rcu_user_exit}/{@code rcu_user_enter}), or an explicit {@link #lock()}
+     * outside any call. Inside a call, lock and unlock only count. Offline it is in an extended
+     * quiescent state that grace periods never wait for, so a CPU between calls, idle or unbound
+     * never stalls one.
+     */
     static final class Reader extends QsbrPad1 {
         private final QsbrRcu rcu;
-        /** Owner-only: whether the reader is online. */
-        private boolean online;
+        /** Owner-only: how many reasons keep the reader online (calls, explicit read sections). */
+        private int holds;
+        /** Owner-only: explicit {@link #lock()} nesting, to catch an unbalanced unlock. */
+        private int locks;
 
         Reader(QsbrRcu rcu, RcuContext context) {
             super(rcu, context);
             this.rcu = rcu;
         }
 
-        /** No cost beyond checking that the reader is online: RCU may not be used from an idle CPU. */
+        /** Free inside a kernel call; outside one it brings the reader online for the section. */
         @Override
         public void lock() {
-            if (!online) {
-                throw new KernelException(Errno.EPERM, rcu.name() + ": rcu_read_lock on " + context.describe()
-                        + ", which is idle or offline (RCU used illegally from an idle CPU)");
-            }
+            locks++;
+            online();
         }
 
         @Override
         public void unlock() {
+            if (locks == 0) {
+                throw new KernelException(Errno.EINVAL, rcu.name() + ": rcu_read_unlock without rcu_read_lock on "
+                        + context.describe());
+            }
+            locks--;
+            offline();
         }
 
         @Override
         public void quiescentState() {
-            if (online) {
+            if (holds > 0) {
                 long g = (long) GP.getAcquire(rcu);
                 if ((long) CTR.getOpaque(this) != g) {
                     CTR.setRelease(this, g);
@@ -151,8 +167,7 @@ public final class QsbrRcu extends AbstractRcu {
 
         @Override
         public void online() {
-            if (!online) {
-                online = true;
+            if (holds++ == 0) {
                 CTR.setOpaque(this, (long) GP.getAcquire(rcu));
                 if (!rcu.readerNoFence) {
                     VarHandle.fullFence();
@@ -162,20 +177,23 @@ public final class QsbrRcu extends AbstractRcu {
 
         @Override
         public void offline() {
-            if (online) {
-                online = false;
+            if (holds == 0) {
+                throw new KernelException(Errno.EINVAL, rcu.name() + ": reader of " + context.describe()
+                        + " taken offline more often than online");
+            }
+            if (--holds == 0) {
                 CTR.setRelease(this, 0L);
             }
         }
 
         @Override
         public boolean isOnline() {
-            return online;
+            return holds > 0;
         }
 
         @Override
         public boolean inReadSection() {
-            return online && context.inKernel();
+            return holds > 0;
         }
 
         /** Acquire pairs with the reader's release, so its reads before the report happen-before the caller's free. */

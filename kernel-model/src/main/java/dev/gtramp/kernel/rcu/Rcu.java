@@ -34,6 +34,17 @@ public interface Rcu extends AutoCloseable {
      */
     void barrier();
 
+    /**
+     * Runs a blocking wait of the calling thread. A CPU whose thread blocks passes through a
+     * quiescent state, as a task that calls {@code schedule()} does, so the calling thread's readers
+     * go offline for the wait: a grace period never waits for a thread that is waiting for it.
+     * {@link #synchronize()} and {@link #barrier()} do this themselves.
+     *
+     * @throws dev.gtramp.kernel.KernelException EDEADLK inside a read-side critical section, where
+     *         blocking is a bug ("sleeping function called from invalid context")
+     */
+    void runBlocking(Runnable wait);
+
     /** Counters of grace periods, callbacks and grace-period latency. */
     RcuStats stats();
 
