@@ -19,7 +19,7 @@ import java.lang.invoke.VarHandle;
  * preallocated {@link Frame}, so a call allocates nothing; the depth is bounded like a kernel stack.
  *
  * <p><b>RCU.</b> A CPU's outermost kernel call is a read-side critical section of QSBR RCU and of
- * tasks RCU: the CPU's readers come online when it enters (one store and a full fence per domain,
+ * tasks RCU: the CPU's readers come online when it enters (a store per domain and one full fence,
  * the kernel's {@code rcu_user_exit}) and go offline when it returns (one release store). Between
  * calls the CPU holds no RCU-protected reference and runs no trampoline, an extended quiescent state
  * like user mode or idle, so a grace period never waits for a CPU whose thread does something else,
@@ -46,6 +46,8 @@ public final class Cpu implements AutoCloseable, RcuContext {
     private int depth;
     private RcuReader rcu;
     private RcuReader tasksRcu;
+    /** False only with {@link UnsafeVariant#QSBR_ONLINE_NO_FENCE}, for the stress suite. */
+    private final boolean entryFence;
     /** The bound thread, or null. Accessed through {@link #OWNER}. */
     @SuppressWarnings("unused")
     private volatile Thread owner;
@@ -53,6 +55,7 @@ public final class Cpu implements AutoCloseable, RcuContext {
     Cpu(Kernel kernel, int id, int maxArgWords) {
         this.kernel = kernel;
         this.id = id;
+        this.entryFence = !kernel.config().unsafeVariants().contains(UnsafeVariant.QSBR_ONLINE_NO_FENCE);
         this.frames = new Frame[MAX_CALL_DEPTH];
         for (int i = 0; i < frames.length; i++) {
             frames[i] = new Frame(this, maxArgWords);
@@ -219,8 +222,12 @@ public final class Cpu implements AutoCloseable, RcuContext {
         f.enter(fn, argCount);
         if (d == 0) {
             // rcu_user_exit: from here until the outermost return this CPU may hold references.
-            rcu.online();
-            tasksRcu.online();
+            // Both readers publish first, then one fence orders both stores before any load.
+            rcu.onlineNoFence();
+            tasksRcu.onlineNoFence();
+            if (entryFence) {
+                VarHandle.fullFence();
+            }
         }
         depth = d + 1;
         return f;

@@ -153,6 +153,10 @@ public final class EpochRcu extends AbstractRcu {
         }
 
         @Override
+        public void onlineNoFence() {
+        }
+
+        @Override
         public void offline() {
         }
 

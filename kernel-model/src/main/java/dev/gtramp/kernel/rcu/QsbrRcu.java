@@ -176,6 +176,13 @@ public final class QsbrRcu extends AbstractRcu {
         }
 
         @Override
+        public void onlineNoFence() {
+            if (holds++ == 0) {
+                CTR.setOpaque(this, (long) GP.getAcquire(rcu));
+            }
+        }
+
+        @Override
         public void offline() {
             if (holds == 0) {
                 throw new KernelException(Errno.EINVAL, rcu.name() + ": reader of " + context.describe()

@@ -27,6 +27,13 @@ public interface RcuReader {
     /** Comes back under RCU's watch after {@link #offline()} ({@code rcu_thread_online}). */
     void online();
 
+    /**
+     * {@link #online()} without its trailing full fence. The caller must execute
+     * {@code VarHandle.fullFence()} before it loads any RCU-protected pointer; this lets a CPU
+     * bring the readers of several domains online with one fence.
+     */
+    void onlineNoFence();
+
     /** Whether grace periods wait for this reader at all. */
     boolean isOnline();
 
