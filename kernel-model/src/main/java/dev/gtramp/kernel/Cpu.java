@@ -1,5 +1,6 @@
 package dev.gtramp.kernel;
 
+import dev.gtramp.kernel.percpu.ThisCpu;
 import dev.gtramp.kernel.rcu.RcuContext;
 import dev.gtramp.kernel.rcu.RcuReader;
 
@@ -25,7 +26,7 @@ import java.lang.invoke.VarHandle;
  * like user mode or idle, so a grace period never waits for a CPU whose thread does something else,
  * or blocks, between calls.
  */
-public final class Cpu implements AutoCloseable, RcuContext {
+public final class Cpu implements AutoCloseable, RcuContext, ThisCpu {
     /** Calls deeper than this fail like a kernel stack overflow would (a stack guard page). */
     public static final int MAX_CALL_DEPTH = 64;
 
@@ -68,6 +69,7 @@ public final class Cpu implements AutoCloseable, RcuContext {
     }
 
     /** This CPU's reader of the kernel's RCU: {@code rcu_read_lock()} is {@code cpu.rcu().lock()}. */
+    @Override
     public RcuReader rcu() {
         return rcu;
     }
@@ -78,6 +80,7 @@ public final class Cpu implements AutoCloseable, RcuContext {
     }
 
     /** The CPU number, {@code 0 <= id < kernel.cpuCount()}. */
+    @Override
     public int id() {
         return id;
     }

@@ -1,6 +1,5 @@
 package dev.gtramp.kernel.percpu;
 
-import dev.gtramp.kernel.Cpu;
 import dev.gtramp.kernel.Errno;
 import dev.gtramp.kernel.KernelException;
 import dev.gtramp.kernel.rcu.RcuReader;
@@ -29,8 +28,8 @@ import java.util.function.Consumer;
  * the initial reference; the release runs when the count then reaches zero, exactly once, and never
  * while a reference is held. There is no implied grace period between kill and release.
  *
- * <p>A get or put needs the {@link Cpu} it runs on: the slot is that CPU's, and the RCU read-side
- * section is that CPU's reader.
+ * <p>A get or put needs the CPU it runs on ({@link ThisCpu}, e.g. a {@link dev.gtramp.kernel.Cpu}): the
+ * slot is that CPU's, and the RCU read-side section is that CPU's reader.
  */
 public final class PercpuRef {
     static final int ATOMIC = 1;
@@ -98,7 +97,7 @@ public final class PercpuRef {
     // ------------------------------------------------------------ get and put (the call path)
 
     /** {@code percpu_ref_get}: takes a reference. The ref must be live or already held. */
-    public void get(Cpu cpu) {
+    public void get(ThisCpu cpu) {
         RcuReader r = cpu.rcu();
         r.lock();
         try {
@@ -113,7 +112,7 @@ public final class PercpuRef {
     }
 
     /** {@code percpu_ref_put}: drops a reference; the release runs if it was the last after a kill. */
-    public void put(Cpu cpu) {
+    public void put(ThisCpu cpu) {
         RcuReader r = cpu.rcu();
         r.lock();
         boolean percpuMode;
@@ -132,7 +131,7 @@ public final class PercpuRef {
     }
 
     /** {@code percpu_ref_tryget}: takes a reference unless the count is already zero. */
-    public boolean tryGet(Cpu cpu) {
+    public boolean tryGet(ThisCpu cpu) {
         RcuReader r = cpu.rcu();
         r.lock();
         try {
@@ -151,7 +150,7 @@ public final class PercpuRef {
      * {@code percpu_ref_tryget_live}: takes a reference unless the ref has been killed. Once the
      * confirmation of {@link #killAndConfirm} has run, it fails on every CPU.
      */
-    public boolean tryGetLive(Cpu cpu) {
+    public boolean tryGetLive(ThisCpu cpu) {
         RcuReader r = cpu.rcu();
         r.lock();
         try {

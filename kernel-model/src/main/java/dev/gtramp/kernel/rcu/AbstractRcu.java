@@ -168,13 +168,11 @@ abstract class AbstractRcu implements Rcu {
     @Override
     public final void runBlocking(Runnable wait) {
         checkNotInReadSection();
-        List<AbstractReader> mine = offlineCallersReaders();
+        List<Suspended> mine = offlineCallersReaders();
         try {
             wait.run();
         } finally {
-            for (AbstractReader r : mine) {
-                r.online();
-            }
+            mine.forEach(Suspended::resume);
         }
     }
 
@@ -185,31 +183,35 @@ abstract class AbstractRcu implements Rcu {
      * section for QSBR, which {@link #checkNotInReadSection()} has refused, so in practice this
      * concerns readers that a context keeps online by other means.
      */
-    private List<AbstractReader> offlineCallersReaders() {
+    private List<Suspended> offlineCallersReaders() {
         Thread me = Thread.currentThread();
-        List<AbstractReader> mine = null;
+        List<Suspended> mine = null;
         for (AbstractReader r : currentReaders()) {
             if (r.owner() == me && r.isOnline() && !r.inReadSection()) {
                 if (mine == null) {
                     mine = new ArrayList<>(2);
                 }
-                r.offline();
-                mine.add(r);
+                mine.add(new Suspended(r, r.suspend()));
             }
         }
         return mine == null ? List.of() : mine;
     }
 
+    /** A reader taken offline for a blocking wait, and what brings it back. */
+    private record Suspended(AbstractReader reader, int state) {
+        void resume() {
+            reader.resume(state);
+        }
+    }
+
     @Override
     public final void synchronize() {
         checkNotInReadSection();
-        List<AbstractReader> mine = offlineCallersReaders();
+        List<Suspended> mine = offlineCallersReaders();
         try {
             synchronizeOffline();
         } finally {
-            for (AbstractReader r : mine) {
-                r.online();
-            }
+            mine.forEach(Suspended::resume);
         }
     }
 
@@ -221,7 +223,10 @@ abstract class AbstractRcu implements Rcu {
             return;
         }
         long seq = gpSeq;
-        long snap = shareStartedGracePeriod ? (seq + 1) & ~1L : (seq + 3) & ~1L;
+        // rcu_seq_snap: the end of a grace period that starts after this call. Without its "+ 1" (the
+        // broken variant) an idle domain still gets a full grace period, but a grace period already
+        // under way, which may have passed readers before the caller's update, is accepted.
+        long snap = shareStartedGracePeriod ? (seq + 2) & ~1L : (seq + 3) & ~1L;
         gpLock.lock();
         try {
             while (gpSeq - snap < 0) {

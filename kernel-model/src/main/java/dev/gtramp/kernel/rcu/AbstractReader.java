@@ -16,6 +16,18 @@ abstract class AbstractReader implements RcuReader {
     /** Whether the reader cannot hold a reference obtained before the grace period {@code target} began. */
     abstract boolean quiescentFor(long target);
 
+    /**
+     * Takes an online reader that is outside every read section offline, whatever keeps it online,
+     * for a blocking wait of its owner; returns what {@link #resume(int)} needs to restore it.
+     */
+    int suspend() {
+        return 0;
+    }
+
+    /** Undoes {@link #suspend()}. */
+    void resume(int state) {
+    }
+
     @Override
     public Thread owner() {
         return context.owner();

@@ -198,9 +198,32 @@ public final class QsbrRcu extends AbstractRcu {
             return holds > 0;
         }
 
+        /**
+         * Inside a kernel call or an explicit {@link #lock()}; a reader kept online by
+         * {@link #online()} alone (a registered thread, as in liburcu-qsbr) is not.
+         */
         @Override
         public boolean inReadSection() {
-            return holds > 0;
+            return locks > 0 || context.inKernel();
+        }
+
+        @Override
+        int suspend() {
+            int h = holds;
+            if (h > 0) {
+                holds = 0;
+                CTR.setRelease(this, 0L);
+            }
+            return h;
+        }
+
+        @Override
+        void resume(int state) {
+            if (state > 0) {
+                holds = state;
+                CTR.setOpaque(this, (long) GP.getAcquire(rcu));
+                VarHandle.fullFence();
+            }
         }
 
         /** Acquire pairs with the reader's release, so its reads before the report happen-before the caller's free. */

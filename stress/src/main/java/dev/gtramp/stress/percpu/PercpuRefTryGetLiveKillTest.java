@@ -1,0 +1,33 @@
+package dev.gtramp.stress.percpu;
+
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.IIII_Result;
+
+import java.util.Set;
+
+/** {@link TryGetLiveKill} with the real algorithm. */
+@JCStressTest
+@State
+public class PercpuRefTryGetLiveKillTest extends TryGetLiveKill {
+    public PercpuRefTryGetLiveKillTest() {
+        super(Set.of());
+    }
+
+    @Actor
+    public void cpu0(IIII_Result r) {
+        tryGetLive(r);
+    }
+
+    @Actor
+    public void killer() {
+        kill();
+    }
+
+    @Arbiter
+    public void arbiter(IIII_Result r) {
+        check(r);
+    }
+}

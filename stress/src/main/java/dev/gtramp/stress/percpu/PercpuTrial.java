@@ -1,0 +1,57 @@
+package dev.gtramp.stress.percpu;
+
+import dev.gtramp.kernel.UnsafeVariant;
+import dev.gtramp.kernel.percpu.PerCpuArena;
+import dev.gtramp.kernel.percpu.PercpuRef;
+import dev.gtramp.kernel.percpu.PercpuRefs;
+import dev.gtramp.kernel.rcu.RcuFlavor;
+import dev.gtramp.stress.TrialCpu;
+import dev.gtramp.stress.TrialDomain;
+
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What the percpu_ref tests share: one live {@code percpu_ref} of a trial, its QSBR domain (the
+ * kernel's default flavor, whose grace period the switch to atomic mode waits for), a two-CPU
+ * per-CPU arena, CPUs 0 and 1, and a release function that counts its calls.
+ *
+ * <p>The kill's {@code call_rcu} callback (the switch to atomic mode) runs when an actor calls
+ * {@link TrialDomain#runPendingCallbacks()}; the arbiters run whatever is left with
+ * {@code rcu_barrier()}. A put that takes the count below zero throws; actors catch that and report
+ * it instead of failing the trial with an exception.
+ */
+abstract class PercpuTrial {
+    final TrialDomain domain;
+    final PercpuRef ref;
+    final TrialCpu cpu0;
+    final TrialCpu cpu1;
+    final AtomicInteger releases = new AtomicInteger();
+    /** Set when any operation threw (a put below zero, or a kill that found the count broken). */
+    volatile boolean error;
+
+    PercpuTrial(Set<UnsafeVariant> unsafe) {
+        domain = TrialDomain.of(RcuFlavor.QSBR, unsafe);
+        PercpuRefs refs = new PercpuRefs(domain.rcu(), new PerCpuArena(2), domain.log(), unsafe);
+        ref = refs.init(r -> releases.incrementAndGet());
+        cpu0 = domain.cpu(0, "cpu 0");
+        cpu1 = domain.cpu(1, "cpu 1");
+    }
+
+    /** Takes a reference on {@code cpu} before the trial, for the actor that will run there. */
+    final void getBeforeTrial(TrialCpu cpu) {
+        cpu.bind();
+        ref.get(cpu);
+        cpu.unbind();
+    }
+
+    final boolean released() {
+        return releases.get() > 0;
+    }
+
+    /** After every callback ran: the release count, or -1 if an operation threw. */
+    final int releasesAfterCallbacks() {
+        domain.rcu().barrier();
+        return error ? -1 : releases.get();
+    }
+}

@@ -1,0 +1,35 @@
+package dev.gtramp.stress.rcu;
+
+import dev.gtramp.kernel.UnsafeVariant;
+import dev.gtramp.kernel.rcu.RcuFlavor;
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Description;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.II_Result;
+
+import java.util.EnumSet;
+
+/**
+ * {@link GracePeriod}, general flavor, with {@link UnsafeVariant#RCU_SKIP_GRACE_PERIOD}, broken on
+ * purpose: {@code synchronize_rcu} returns at once, and the writer frees object 1 under the
+ * reader. Must show {@code 1, 1}.
+ */
+@JCStressTest
+@Description("broken on purpose (RCU_SKIP_GRACE_PERIOD), must show 1, 1")
+@State
+public class GeneralGracePeriodBroken extends GracePeriod {
+    public GeneralGracePeriodBroken() {
+        super(RcuFlavor.GENERAL, EnumSet.of(UnsafeVariant.RCU_SKIP_GRACE_PERIOD));
+    }
+
+    @Actor
+    public void reader(II_Result r) {
+        read(r);
+    }
+
+    @Actor
+    public void writer() {
+        update();
+    }
+}

@@ -1,0 +1,33 @@
+package dev.gtramp.stress.rcu;
+
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.II_Result;
+
+import java.util.Set;
+
+/** {@link GracePeriodSharing} with the real algorithm. */
+@JCStressTest
+@State
+public class GracePeriodSharingTest extends GracePeriodSharing {
+    public GracePeriodSharingTest() {
+        super(Set.of());
+    }
+
+    @Actor
+    public void earlyCaller(II_Result r) {
+        runEarly(r);
+    }
+
+    @Actor
+    public void lateCaller() {
+        runLate();
+    }
+
+    @Arbiter
+    public void arbiter(II_Result r) {
+        count(r);
+    }
+}

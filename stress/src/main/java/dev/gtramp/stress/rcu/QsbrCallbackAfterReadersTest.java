@@ -1,0 +1,28 @@
+package dev.gtramp.stress.rcu;
+
+import dev.gtramp.kernel.rcu.RcuFlavor;
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.II_Result;
+
+import java.util.Set;
+
+/** {@link CallbackAfterReaders} for the QSBR flavor ({@code rcu_sched}). */
+@JCStressTest
+@State
+public class QsbrCallbackAfterReadersTest extends CallbackAfterReaders {
+    public QsbrCallbackAfterReadersTest() {
+        super(RcuFlavor.QSBR, Set.of());
+    }
+
+    @Actor
+    public void reader(II_Result r) {
+        read(r);
+    }
+
+    @Actor
+    public void writer() {
+        update();
+    }
+}

@@ -1,0 +1,27 @@
+package dev.gtramp.stress.rcu;
+
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.II_Result;
+
+import java.util.Set;
+
+/** {@link QsbrOnline} with the real algorithm. */
+@JCStressTest
+@State
+public class QsbrOnlineTest extends QsbrOnline {
+    public QsbrOnlineTest() {
+        super(Set.of());
+    }
+
+    @Actor
+    public void reader(II_Result r) {
+        read(r);
+    }
+
+    @Actor
+    public void writer() {
+        update();
+    }
+}
