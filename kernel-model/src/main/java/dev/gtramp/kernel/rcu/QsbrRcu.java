@@ -130,7 +130,7 @@ public final class QsbrRcu extends AbstractRcu {
         private final QsbrRcu rcu;
         /** Owner-only: how many reasons keep the reader online (calls, explicit read sections). */
         private int holds;
-        /** Owner-only: explicit {@link #lock()} nesting, to catch an unbalanced unlock. */
+        /** Owner-only: nesting of the explicit section opened by a {@link #lock()} outside any call. */
         private int locks;
 
         Reader(QsbrRcu rcu, RcuContext context) {
@@ -138,21 +138,33 @@ public final class QsbrRcu extends AbstractRcu {
             this.rcu = rcu;
         }
 
-        /** Free inside a kernel call; outside one it brings the reader online for the section. */
+        /**
+         * Inside a kernel call (the reader is already online) it only reads two fields; outside one
+         * it opens an explicit section that brings the reader online until the matching unlock.
+         */
         @Override
         public void lock() {
-            locks++;
-            online();
+            if (locks > 0 || holds == 0) {
+                if (locks++ == 0) {
+                    online();
+                }
+            }
         }
 
+        /**
+         * Closes an explicit section opened outside a kernel call; inside a call it does nothing, so
+         * an unbalanced unlock there goes unnoticed, as it would in a non-preemptible kernel.
+         */
         @Override
         public void unlock() {
-            if (locks == 0) {
+            if (locks > 0) {
+                if (--locks == 0) {
+                    offline();
+                }
+            } else if (holds == 0) {
                 throw new KernelException(Errno.EINVAL, rcu.name() + ": rcu_read_unlock without rcu_read_lock on "
                         + context.describe());
             }
-            locks--;
-            offline();
         }
 
         @Override
