@@ -55,9 +55,11 @@ public interface Rcu extends AutoCloseable {
     RcuReader readerFor(RcuContext context);
 
     /**
-     * A reader for a thread that is not a simulated CPU. Only the {@linkplain RcuFlavor#GENERAL
-     * general} flavor supports them; the reader belongs to the calling thread until
-     * {@link #unregister(RcuReader)}.
+     * A reader for a thread that is not a simulated CPU; it belongs to the calling thread until
+     * {@link #unregister(RcuReader)}. With the general flavor it reads between {@code lock()} and
+     * {@code unlock()}; a QSBR reader starts offline and is online inside {@code lock()}/{@code unlock()},
+     * or from {@code online()} to {@code offline()}, reporting quiescent states in between, as a
+     * registered liburcu-qsbr thread does.
      */
     RcuReader register();
 
