@@ -14,6 +14,8 @@ import java.util.EnumSet;
  * {@link GetPutKill} with {@link UnsafeVariant#PERCPU_REF_KILL_WITHOUT_GRACE_PERIOD}, broken on
  * purpose: the switch to atomic mode folds the per-CPU counts at once, without waiting for a grace
  * period. Must show an early, missing or extra release.
+ *
+ * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link GetPutKill} and inherited.
  */
 @JCStressTest
 @Description("broken on purpose (PERCPU_REF_KILL_WITHOUT_GRACE_PERIOD), must show an early, missing or extra release")

@@ -8,7 +8,9 @@ import org.openjdk.jcstress.infra.results.II_Result;
 
 import java.util.Set;
 
-/** {@link GetPutKill} with the real algorithm. */
+/** {@link GetPutKill} with the real algorithm. *
+ * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link GetPutKill} and inherited.
+ */
 @JCStressTest
 @State
 public class PercpuRefGetPutKillTest extends GetPutKill {

@@ -8,7 +8,9 @@ import org.openjdk.jcstress.infra.results.III_Result;
 
 import java.util.Set;
 
-/** {@link ReleaseOnce} with the real algorithm. */
+/** {@link ReleaseOnce} with the real algorithm. *
+ * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link ReleaseOnce} and inherited.
+ */
 @JCStressTest
 @State
 public class PercpuRefReleaseOnceTest extends ReleaseOnce {

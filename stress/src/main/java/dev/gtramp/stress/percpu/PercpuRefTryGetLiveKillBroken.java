@@ -14,6 +14,8 @@ import java.util.EnumSet;
  * {@link TryGetLiveKill} with {@link UnsafeVariant#PERCPU_REF_KILL_WITHOUT_GRACE_PERIOD}, broken
  * on purpose: the switch to atomic mode folds the per-CPU counts at once, without waiting for a
  * grace period. Must show {@code *, 1, 1, *}.
+ *
+ * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link TryGetLiveKill} and inherited.
  */
 @JCStressTest
 @Description("broken on purpose (PERCPU_REF_KILL_WITHOUT_GRACE_PERIOD), must show *, 1, 1, *")

@@ -8,7 +8,9 @@ import org.openjdk.jcstress.infra.results.IIII_Result;
 
 import java.util.Set;
 
-/** {@link TryGetLiveKill} with the real algorithm. */
+/** {@link TryGetLiveKill} with the real algorithm. *
+ * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link TryGetLiveKill} and inherited.
+ */
 @JCStressTest
 @State
 public class PercpuRefTryGetLiveKillTest extends TryGetLiveKill {

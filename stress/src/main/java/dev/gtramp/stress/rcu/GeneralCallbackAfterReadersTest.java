@@ -8,7 +8,9 @@ import org.openjdk.jcstress.infra.results.II_Result;
 
 import java.util.Set;
 
-/** {@link CallbackAfterReaders} for the general flavor ({@code rcu_preempt}). */
+/** {@link CallbackAfterReaders} for the general flavor ({@code rcu_preempt}). *
+ * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link CallbackAfterReaders} and inherited.
+ */
 @JCStressTest
 @State
 public class GeneralCallbackAfterReadersTest extends CallbackAfterReaders {

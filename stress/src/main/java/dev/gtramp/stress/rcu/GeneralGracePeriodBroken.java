@@ -14,6 +14,8 @@ import java.util.EnumSet;
  * {@link GracePeriod}, general flavor, with {@link UnsafeVariant#RCU_SKIP_GRACE_PERIOD}, broken on
  * purpose: {@code synchronize_rcu} returns at once, and the writer frees object 1 under the
  * reader. Must show {@code 1, 1}.
+ *
+ * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link GracePeriod} and inherited.
  */
 @JCStressTest
 @Description("broken on purpose (RCU_SKIP_GRACE_PERIOD), must show 1, 1")

@@ -17,6 +17,8 @@ import java.util.EnumSet;
  * epoch store to stay in the store buffer for the whole of the writer's path from its unpublish to
  * its scan, which is far longer than a store stays there: see {@code stress/run-jcstress}, which
  * runs this variant without requiring it to be caught. Must show {@code 1, 1}.
+ *
+ * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link GracePeriod} and inherited.
  */
 @JCStressTest
 @Description("broken on purpose (RCU_READER_NO_FENCE), must show 1, 1")

@@ -8,7 +8,9 @@ import org.openjdk.jcstress.infra.results.II_Result;
 
 import java.util.Set;
 
-/** {@link GracePeriod} for the general flavor ({@code rcu_preempt}). */
+/** {@link GracePeriod} for the general flavor ({@code rcu_preempt}). *
+ * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link GracePeriod} and inherited.
+ */
 @JCStressTest
 @State
 public class GeneralGracePeriodTest extends GracePeriod {

@@ -15,6 +15,8 @@ import java.util.EnumSet;
  * purpose: a caller that finds a grace period in progress relies on it ({@code rcu_seq_snap}
  * without its "+ 1"), so the late caller frees object 1 while reader y holds it. Must show {@code
  * 1, 1}.
+ *
+ * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link GracePeriodSharing} and inherited.
  */
 @JCStressTest
 @Description("broken on purpose (RCU_SHARE_STARTED_GRACE_PERIOD), must show 1, 1")

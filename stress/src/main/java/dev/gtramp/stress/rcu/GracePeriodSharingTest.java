@@ -8,7 +8,9 @@ import org.openjdk.jcstress.infra.results.II_Result;
 
 import java.util.Set;
 
-/** {@link GracePeriodSharing} with the real algorithm. */
+/** {@link GracePeriodSharing} with the real algorithm. *
+ * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link GracePeriodSharing} and inherited.
+ */
 @JCStressTest
 @State
 public class GracePeriodSharingTest extends GracePeriodSharing {

@@ -14,6 +14,8 @@ import java.util.EnumSet;
  * {@link CallRcuFree}, QSBR flavor, with {@link UnsafeVariant#RCU_SKIP_GRACE_PERIOD}, broken on
  * purpose: the callbacks run without a grace period, and the callback frees object 1 under the
  * reader. Must show {@code 1, 1}.
+ *
+ * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link CallRcuFree} and inherited.
  */
 @JCStressTest
 @Description("broken on purpose (RCU_SKIP_GRACE_PERIOD), must show 1, 1")

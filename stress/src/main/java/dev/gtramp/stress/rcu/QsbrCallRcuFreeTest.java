@@ -8,7 +8,9 @@ import org.openjdk.jcstress.infra.results.II_Result;
 
 import java.util.Set;
 
-/** {@link CallRcuFree} for the QSBR flavor ({@code rcu_sched}). */
+/** {@link CallRcuFree} for the QSBR flavor ({@code rcu_sched}). *
+ * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link CallRcuFree} and inherited.
+ */
 @JCStressTest
 @State
 public class QsbrCallRcuFreeTest extends CallRcuFree {

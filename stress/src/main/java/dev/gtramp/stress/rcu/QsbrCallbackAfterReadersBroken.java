@@ -14,6 +14,8 @@ import java.util.EnumSet;
  * {@link CallbackAfterReaders}, QSBR flavor, with {@link UnsafeVariant#RCU_SKIP_GRACE_PERIOD},
  * broken on purpose: the callbacks run without a grace period, inside the reader's section. Must
  * show {@code 1, 1}.
+ *
+ * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link CallbackAfterReaders} and inherited.
  */
 @JCStressTest
 @Description("broken on purpose (RCU_SKIP_GRACE_PERIOD), must show 1, 1")

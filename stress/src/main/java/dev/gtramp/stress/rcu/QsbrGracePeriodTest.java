@@ -8,7 +8,9 @@ import org.openjdk.jcstress.infra.results.II_Result;
 
 import java.util.Set;
 
-/** {@link GracePeriod} for the QSBR flavor ({@code rcu_sched}). */
+/** {@link GracePeriod} for the QSBR flavor ({@code rcu_sched}). *
+ * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link GracePeriod} and inherited.
+ */
 @JCStressTest
 @State
 public class QsbrGracePeriodTest extends GracePeriod {

@@ -14,6 +14,8 @@ import java.util.EnumSet;
  * {@code synchronize_rcu} returns without waiting, so a reader that came online and took object 1
  * sees it freed. This is the variant the test must catch in every bounded run; the missing-fence
  * variant ({@link QsbrOnlineNoFenceBroken}) is the one x86 hardly ever shows. Must show {@code 1, 1}.
+ *
+ * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link QsbrOnline} and inherited.
  */
 @JCStressTest
 @Description("broken on purpose (RCU_SKIP_GRACE_PERIOD), must show 1, 1")

@@ -14,6 +14,8 @@ import java.util.EnumSet;
  * rcu_thread_online} stores its counter without the full fence, so the grace period's scan can
  * take a reader that already holds object 1 for offline (store buffering). As for {@link
  * GeneralGracePeriodNoFenceBroken}, x86 hardly ever shows it. Must show {@code 1, 1}.
+ *
+ * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link QsbrOnline} and inherited.
  */
 @JCStressTest
 @Description("broken on purpose (QSBR_ONLINE_NO_FENCE), must show 1, 1")

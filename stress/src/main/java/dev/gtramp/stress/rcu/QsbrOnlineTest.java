@@ -7,7 +7,9 @@ import org.openjdk.jcstress.infra.results.II_Result;
 
 import java.util.Set;
 
-/** {@link QsbrOnline} with the real algorithm. */
+/** {@link QsbrOnline} with the real algorithm. *
+ * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link QsbrOnline} and inherited.
+ */
 @JCStressTest
 @State
 public class QsbrOnlineTest extends QsbrOnline {
