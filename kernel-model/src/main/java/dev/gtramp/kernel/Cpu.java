@@ -31,10 +31,12 @@ public final class Cpu implements AutoCloseable, RcuContext, ThisCpu {
     public static final int MAX_CALL_DEPTH = 64;
 
     private static final VarHandle OWNER;
+    private static final VarHandle FETCH_SEQ;
 
     static {
         try {
             OWNER = MethodHandles.lookup().findVarHandle(Cpu.class, "owner", Thread.class);
+            FETCH_SEQ = MethodHandles.lookup().findVarHandle(Cpu.class, "fetchSeqPublished", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -49,6 +51,14 @@ public final class Cpu implements AutoCloseable, RcuContext, ThisCpu {
     private RcuReader tasksRcu;
     /** False only with {@link UnsafeVariant#QSBR_ONLINE_NO_FENCE}, for the stress suite. */
     private final boolean entryFence;
+    /** Owner-only copy of {@link #fetchSeqPublished}, so the call path reads a plain field. */
+    private long fetchSeq;
+    /**
+     * Odd while this CPU fetches an entry instruction. Written only by the owner; read by a CPU in
+     * {@link Kernel#syncCores()}. Accessed through {@link #FETCH_SEQ}.
+     */
+    @SuppressWarnings("unused")
+    private long fetchSeqPublished;
     /** The bound thread, or null. Accessed through {@link #OWNER}. */
     @SuppressWarnings("unused")
     private volatile Thread owner;
@@ -223,25 +233,61 @@ public final class Cpu implements AutoCloseable, RcuContext, ThisCpu {
         }
         Frame f = frames[d];
         f.enter(fn, argCount);
-        if (d == 0) {
-            // rcu_user_exit: from here until the outermost return this CPU may hold references.
-            // Both readers publish first, then one fence orders both stores before any load.
-            rcu.onlineNoFence();
-            tasksRcu.onlineNoFence();
-            if (entryFence) {
-                VarHandle.fullFence();
-            }
-        }
         depth = d + 1;
         return f;
     }
 
-    /** The entry site decides: NOP runs the body, a CALL enters its target (which may run the body). */
+    /**
+     * Executes the entry instruction: the NOP runs the body, a CALL enters its target (which may run
+     * the body), an int3 traps to the text patcher, which emulates the instruction being written.
+     *
+     * <p>The fetch of the instruction's two parts is bracketed by {@link #fetchSeq} (odd inside), so
+     * {@link Kernel#syncCores()} can wait for an instruction in flight the way the IPI of
+     * {@code text_poke_sync} does. The full fence after the odd store pairs with the patcher's
+     * fence between its write and its scan: either this CPU reads the new byte, or the patcher sees
+     * it fetching and waits (a Dekker pair; no weaker order prevents both missing each other).
+     */
     private long run(KernelFunction fn, Frame f) {
+        long s = fetchSeq + 1;
+        if (depth == 1) {
+            if (entryFence) {
+                // rcu_user_exit: from here until the outermost return this CPU may hold references.
+                // Both readers publish, then the fetch begins, then one fence orders all three
+                // stores before any load.
+                rcu.onlineNoFence();
+                tasksRcu.onlineNoFence();
+                FETCH_SEQ.setOpaque(this, s);
+                VarHandle.fullFence();
+            } else {
+                FETCH_SEQ.setOpaque(this, s);
+                VarHandle.fullFence();
+                rcu.onlineNoFence();
+                tasksRcu.onlineNoFence();
+            }
+        } else {
+            FETCH_SEQ.setOpaque(this, s);
+            VarHandle.fullFence();
+        }
         try {
             EntrySite site = fn.site();
-            CallTarget target = site.read();
-            return target == null ? site.body().run(f) : target.enter(f);
+            int op = site.opcode();
+            CallTarget target = site.operand();
+            // Release: the two loads above complete before a syncing CPU sees the fetch end.
+            FETCH_SEQ.setRelease(this, s + 1);
+            fetchSeq = s + 1;
+            if (op == EntrySite.CALL) {
+                if (target == EntrySite.NOP_TAIL) {
+                    throw kernel.tornInstruction(f, "call followed by the NOP's tail bytes");
+                }
+                return target.enter(f);
+            }
+            if (op == EntrySite.NOP) {
+                if (target != EntrySite.NOP_TAIL) {
+                    throw kernel.tornInstruction(f, "the NOP's first byte followed by call operand " + target);
+                }
+                return site.body().run(f);
+            }
+            return kernel.int3(f);
         } finally {
             f.leave();
             if (--depth == 0) {
@@ -249,6 +295,21 @@ public final class Cpu implements AutoCloseable, RcuContext, ThisCpu {
                 rcu.offline();
                 tasksRcu.offline();
             }
+        }
+    }
+
+    /**
+     * {@code do_sync_core} as seen from the CPU that sends the IPI: returns once this CPU is not in
+     * the middle of fetching an entry instruction it began before the call. The caller has issued
+     * a full fence after its last write (see {@link Kernel#syncCores()}).
+     */
+    void waitForInstructionBoundary() {
+        long s = (long) FETCH_SEQ.getAcquire(this);
+        if ((s & 1) == 0) {
+            return;
+        }
+        while ((long) FETCH_SEQ.getAcquire(this) == s) {
+            Thread.onSpinWait();
         }
     }
 

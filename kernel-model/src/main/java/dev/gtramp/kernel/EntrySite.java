@@ -4,24 +4,55 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
- * The code at one function address: the patchable instruction at the entry (the
- * {@code call __fentry__} slot that ftrace manages) and the body after it. The instruction is either
- * a NOP, in which case the body runs, or a CALL to a {@link CallTarget}. Names that alias one
- * address share its site, as they share the code in a kernel.
+ * The code at one function address: the 5-byte patchable instruction at the entry (the
+ * {@code call __fentry__} slot that ftrace manages, a 5-byte NOP at boot) and the body after it.
+ * Names that alias one address share its site, as they share the code in a kernel.
  *
- * <p>Invariant: {@link #read()} returns either {@code null} (NOP) or a fully constructed target
- * that was published by {@link #write}; a caller racing a write sees the old or the new
- * instruction, never anything else. The text-patching layer (x86 {@code text_poke_bp_batch} in
- * {@code ftrace-direct}) is the only writer and serialises writes; this class orders them.
+ * <p>The instruction is modelled as the bytes x86 has: a first byte, the {@linkplain #opcode()
+ * opcode}, and four more, the {@linkplain #operand() operand}. Valid instructions are
+ * {@link #NOP} with the NOP's own tail bytes ({@link #NOP_TAIL}), {@link #CALL} with a target, and,
+ * while {@code text_poke_bp_batch} rewrites the site, {@link #INT3} in the first byte with either
+ * tail. A CPU fetches the opcode and then the operand, so a writer that changed both bytes without
+ * the int3 protocol could let a CPU execute a mix: CALL with the NOP's tail or NOP with a call's
+ * operand. The model executes such a mix as the fault it would be ({@link Cpu} reports it).
+ *
+ * <p>Invariant: only the text-patching layer writes a site that CPUs may execute, one phase at a
+ * time with a {@linkplain Kernel#syncCores() core sync} between phases; {@link #write} is the
+ * one-shot {@code text_poke_early} for a site no CPU can be executing.
  */
 public final class EntrySite {
-    private static final VarHandle INSN;
+    /** First byte of the 5-byte NOP ({@code x86_nops[5]}: {@code 0f 1f 44 00 00}). */
+    public static final int NOP = 0;
+    /** First byte of {@code call rel32} ({@code e8}). */
+    public static final int CALL = 1;
+    /** {@code int3} ({@code cc}): the trap {@code text_poke_bp_batch} places while it patches. */
+    public static final int INT3 = 2;
+
+    /**
+     * The four bytes after the NOP's first byte, seen as an operand. Entering it means a CPU
+     * decoded {@code call} followed by NOP bytes: a call into garbage.
+     */
+    public static final CallTarget NOP_TAIL = new CallTarget() {
+        @Override
+        public long enter(Frame frame) {
+            throw frame.cpu().kernel().tornInstruction(frame, "call followed by the NOP's tail bytes");
+        }
+
+        @Override
+        public String toString() {
+            return "nop-tail";
+        }
+    };
+
+    private static final VarHandle OPCODE;
+    private static final VarHandle OPERAND;
     private static final VarHandle BODY;
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
-            INSN = l.findVarHandle(EntrySite.class, "insn", CallTarget.class);
+            OPCODE = l.findVarHandle(EntrySite.class, "opcode", int.class);
+            OPERAND = l.findVarHandle(EntrySite.class, "operand", CallTarget.class);
             BODY = l.findVarHandle(EntrySite.class, "body", FunctionBody.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
@@ -31,9 +62,12 @@ public final class EntrySite {
     private final long ip;
     /** The first function (in image order) at this address; set once while the kernel boots. */
     private KernelFunction function;
-    /** Accessed through {@link #INSN} only; {@code null} is the NOP. */
+    /** Accessed through {@link #OPCODE} only. */
     @SuppressWarnings("unused")
-    private CallTarget insn;
+    private int opcode = NOP;
+    /** Accessed through {@link #OPERAND} only. */
+    @SuppressWarnings("unused")
+    private CallTarget operand = NOP_TAIL;
     /** Accessed through {@link #BODY} only. */
     @SuppressWarnings("unused")
     private FunctionBody body;
@@ -72,32 +106,87 @@ public final class EntrySite {
     }
 
     /**
-     * The instruction a CPU executes now: {@code null} for the NOP, else the CALL's target.
-     * Acquire pairs with the release in {@link #write}, so the target's fields are visible to a
-     * caller that reaches it; a stronger mode would buy nothing, as a caller needs no order
-     * against other sites.
+     * The first byte. Acquire pairs with the release in {@link #pokeOpcode}: a CPU that reads a
+     * first byte also sees the operand bytes written before it, which is what the last phase of
+     * {@code text_poke_bp_batch} (tail first, then the first byte) relies on.
+     */
+    public int opcode() {
+        return (int) OPCODE.getAcquire(this);
+    }
+
+    /** The operand bytes. Acquire, so a target reached through them is seen fully constructed. */
+    public CallTarget operand() {
+        return (CallTarget) OPERAND.getAcquire(this);
+    }
+
+    /**
+     * Writes the first byte, as one {@code text_poke} of one byte. Release orders every earlier
+     * write of the patcher (the tail, the target's construction) before it.
+     */
+    public void pokeOpcode(int op) {
+        if (op != NOP && op != CALL && op != INT3) {
+            throw new KernelException(Errno.EINVAL, "opcode " + op + " at " + this);
+        }
+        OPCODE.setRelease(this, op);
+    }
+
+    /** Writes the four operand bytes, as one {@code text_poke}. Release publishes the target. */
+    public void pokeOperand(CallTarget target) {
+        if (target == null) {
+            throw new KernelException(Errno.EINVAL, "null operand at " + this + "; the NOP's tail is NOP_TAIL");
+        }
+        OPERAND.setRelease(this, target);
+    }
+
+    /**
+     * The instruction as a whole, for inspection: {@code null} for the NOP, the target of a CALL.
+     *
+     * @throws KernelException EBUSY while the site holds an int3 or a torn instruction (it is being
+     *                         patched)
      */
     public CallTarget read() {
-        return (CallTarget) INSN.getAcquire(this);
+        int op = opcode();
+        CallTarget t = operand();
+        if (op == NOP && t == NOP_TAIL) {
+            return null;
+        }
+        if (op == CALL && t != NOP_TAIL) {
+            return t;
+        }
+        throw new KernelException(Errno.EBUSY, this + " is being patched");
     }
 
     /** Whether the site holds the NOP. */
     public boolean isNop() {
-        return read() == null;
+        return opcode() == NOP && operand() == NOP_TAIL;
     }
 
     /**
-     * Writes the instruction ({@code null} for the NOP). Release publishes the target's
-     * construction before any caller can reach it. For use by the text-patching layer only, which
-     * serialises writers and provides the cross-CPU synchronisation the kernel needs around them.
+     * {@code text_poke_early}: writes a whole instruction ({@code null} for the NOP) at once, for a
+     * site no other CPU executes now (boot, tests, a kernel with one thread). Under concurrent calls
+     * use the text-patching layer, which keeps every CPU on the old or the new instruction.
      */
     public void write(CallTarget target) {
-        INSN.setRelease(this, target);
+        if (target == null) {
+            pokeOpcode(INT3);
+            pokeOperand(NOP_TAIL);
+            pokeOpcode(NOP);
+        } else {
+            pokeOpcode(INT3);
+            pokeOperand(target);
+            pokeOpcode(CALL);
+        }
     }
 
     @Override
     public String toString() {
-        CallTarget t = read();
-        return String.format("%s+0x0 [%#x]: %s", function == null ? "?" : function.name(), ip, t == null ? "nop" : "call " + t);
+        int op = opcode();
+        CallTarget t = operand();
+        String insn = switch (op) {
+            case NOP -> t == NOP_TAIL ? "nop" : "nop(torn: " + t + ")";
+            case CALL -> "call " + t;
+            default -> "int3 (" + t + ")";
+        };
+        return String.format("%s+0x0 [%#x]: %s", function == null ? "?" : function.name(), ip, insn);
     }
 }

@@ -11,6 +11,7 @@ import dev.gtramp.kernel.rcu.QsbrRcu;
 import dev.gtramp.kernel.rcu.Rcu;
 import dev.gtramp.kernel.rcu.RcuFlavor;
 
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -19,6 +20,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * One running kernel: the functions of a {@link KernelImage}, each with an entry site and a body,
@@ -50,6 +53,12 @@ public final class Kernel implements AutoCloseable {
     private final Rcu tasksRcu;
     private final PerCpuArena perCpu;
     private final PercpuRefs percpuRefs;
+    /** Counts {@link #syncCores()} calls; the scaling study reports it. */
+    private final AtomicLong coreSyncs = new AtomicLong();
+    /** Written once by {@link #installInt3Handler}; read on the int3 path. */
+    private volatile Int3Handler int3Handler;
+    /** Guarded by itself. */
+    private final Map<Class<?>, Object> subsystems = new HashMap<>();
 
     private Kernel(KernelImage image, KernelConfig config) {
         this.image = Objects.requireNonNull(image, "image");
@@ -73,9 +82,12 @@ public final class Kernel implements AutoCloseable {
         this.functions = Collections.unmodifiableList(all);
         Set<UnsafeVariant> unsafe = config.unsafeVariants();
         this.rcu = config.rcuFlavor() == RcuFlavor.QSBR
-                ? new QsbrRcu(RcuFlavor.QSBR, RcuFlavor.QSBR.kernelName(), log, config.rcuStallTimeout(), unsafe)
-                : new EpochRcu(RcuFlavor.GENERAL, RcuFlavor.GENERAL.kernelName(), log, config.rcuStallTimeout(), unsafe);
-        this.tasksRcu = new QsbrRcu(RcuFlavor.TASKS, RcuFlavor.TASKS.kernelName(), log, config.rcuStallTimeout(), unsafe);
+                ? new QsbrRcu(RcuFlavor.QSBR, RcuFlavor.QSBR.kernelName(), log, config.rcuStallTimeout(), unsafe,
+                        config.manualRcuCallbacks())
+                : new EpochRcu(RcuFlavor.GENERAL, RcuFlavor.GENERAL.kernelName(), log, config.rcuStallTimeout(), unsafe,
+                        config.manualRcuCallbacks());
+        this.tasksRcu = new QsbrRcu(RcuFlavor.TASKS, RcuFlavor.TASKS.kernelName(), log, config.rcuStallTimeout(),
+                unsafe, config.manualRcuCallbacks());
         this.perCpu = new PerCpuArena(config.cpus());
         this.percpuRefs = new PercpuRefs(rcu, perCpu, log, unsafe);
         this.cpus = new Cpu[config.cpus()];
@@ -149,6 +161,84 @@ public final class Kernel implements AutoCloseable {
     public void close() {
         rcu.close();
         tasksRcu.close();
+    }
+
+    /**
+     * {@code text_poke_sync()}: {@code on_each_cpu(do_sync_core)}, an IPI to every CPU that
+     * returns when each has finished the instruction it was executing and will fetch fresh bytes
+     * for the next one. In the model a CPU's instructions that matter are entry sites: this waits
+     * for every CPU that is in the middle of fetching one. It never waits for a CPU that runs a
+     * body, a trampoline or nothing, as an IPI does not wait for a task to finish.
+     */
+    public void syncCores() {
+        // Pairs with the fence of a CPU's fetch (see Cpu.run): the patcher's last write is
+        // globally visible before it reads any CPU's fetch state.
+        VarHandle.fullFence();
+        for (Cpu cpu : cpus) {
+            cpu.waitForInstructionBoundary();
+        }
+        coreSyncs.incrementAndGet();
+    }
+
+    /** How many times {@link #syncCores()} has run. */
+    public long coreSyncCount() {
+        return coreSyncs.get();
+    }
+
+    /**
+     * Installs the text patcher's trap handler.
+     *
+     * @throws KernelException EBUSY if one is installed already
+     */
+    public void installInt3Handler(Int3Handler handler) {
+        Objects.requireNonNull(handler, "handler");
+        synchronized (subsystems) {
+            if (int3Handler != null) {
+                throw new KernelException(Errno.EBUSY, "an int3 handler is installed already: " + int3Handler);
+            }
+            int3Handler = handler;
+        }
+    }
+
+    /** {@code do_int3}: a CPU trapped on an int3 at an entry site. */
+    long int3(Frame frame) {
+        Int3Handler h = int3Handler;
+        if (h == null) {
+            throw oops(frame, "int3 at an entry site with no text patcher");
+        }
+        return h.handle(frame);
+    }
+
+    /** A CPU executed a mix of an old and a new instruction: the fault it would be in a kernel. */
+    KernelException tornInstruction(Frame frame, String what) {
+        return oops(frame, "torn instruction (" + what + ")");
+    }
+
+    /**
+     * Logs an oops for a call on {@code frame} and returns the exception that ends the call.
+     */
+    public KernelException oops(Frame frame, String what) {
+        String msg = String.format("general protection fault on cpu %d at %s+0x0 [%#x]: %s",
+                frame.cpu().id(), frame.function().name(), frame.ip(), what);
+        log.error("traps", msg);
+        return new KernelException(Errno.EFAULT, msg);
+    }
+
+    /**
+     * The kernel's instance of a subsystem, created by {@code factory} on first use: how the layers
+     * above the kernel model (ftrace, BPF) keep one instance per kernel without static state. The
+     * factory may itself ask for other subsystems.
+     */
+    public <T> T subsystem(Class<T> type, Function<Kernel, T> factory) {
+        synchronized (subsystems) {
+            Object existing = subsystems.get(type);
+            if (existing != null) {
+                return type.cast(existing);
+            }
+            T created = Objects.requireNonNull(factory.apply(this), "factory returned null");
+            subsystems.put(type, created);
+            return created;
+        }
     }
 
     /** Every function that has an address, in image order. */

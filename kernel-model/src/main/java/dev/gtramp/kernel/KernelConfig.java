@@ -18,9 +18,12 @@ import java.util.Set;
  *                        CPU it waits for ({@code CONFIG_RCU_CPU_STALL_TIMEOUT}, 21 s by default)
  * @param allocator       how the kernel's allocator reacts to the memory bugs it detects
  * @param unsafeVariants  deliberately broken algorithms, for the stress suite only; empty otherwise
+ * @param manualRcuCallbacks whether RCU callbacks wait for {@code Rcu.runPendingCallbacks()} instead
+ *                        of running on a callback thread per domain: for stress trials, which boot
+ *                        many small kernels and cannot afford threads for each
  */
 public record KernelConfig(int cpus, RcuFlavor rcuFlavor, Duration rcuStallTimeout, AllocatorConfig allocator,
-                           Set<UnsafeVariant> unsafeVariants) {
+                           Set<UnsafeVariant> unsafeVariants, boolean manualRcuCallbacks) {
     /** The most simulated CPUs a kernel may have. */
     public static final int MAX_CPUS = 256;
 
@@ -45,27 +48,32 @@ public record KernelConfig(int cpus, RcuFlavor rcuFlavor, Duration rcuStallTimeo
      * allocator that throws on the bugs it detects.
      */
     public static KernelConfig defaults() {
-        return new KernelConfig(2, RcuFlavor.QSBR, Duration.ofSeconds(21), AllocatorConfig.defaults(), Set.of());
+        return new KernelConfig(2, RcuFlavor.QSBR, Duration.ofSeconds(21), AllocatorConfig.defaults(), Set.of(), false);
     }
 
     public KernelConfig withCpus(int n) {
-        return new KernelConfig(n, rcuFlavor, rcuStallTimeout, allocator, unsafeVariants);
+        return new KernelConfig(n, rcuFlavor, rcuStallTimeout, allocator, unsafeVariants, manualRcuCallbacks);
     }
 
     public KernelConfig withRcu(RcuFlavor flavor) {
-        return new KernelConfig(cpus, flavor, rcuStallTimeout, allocator, unsafeVariants);
+        return new KernelConfig(cpus, flavor, rcuStallTimeout, allocator, unsafeVariants, manualRcuCallbacks);
     }
 
     public KernelConfig withRcuStallTimeout(Duration timeout) {
-        return new KernelConfig(cpus, rcuFlavor, timeout, allocator, unsafeVariants);
+        return new KernelConfig(cpus, rcuFlavor, timeout, allocator, unsafeVariants, manualRcuCallbacks);
     }
 
     public KernelConfig withAllocator(AllocatorConfig config) {
-        return new KernelConfig(cpus, rcuFlavor, rcuStallTimeout, config, unsafeVariants);
+        return new KernelConfig(cpus, rcuFlavor, rcuStallTimeout, config, unsafeVariants, manualRcuCallbacks);
     }
 
     /** The same configuration with deliberately broken algorithms: for the stress suite only. */
     public KernelConfig withUnsafeVariants(Set<UnsafeVariant> variants) {
-        return new KernelConfig(cpus, rcuFlavor, rcuStallTimeout, allocator, variants);
+        return new KernelConfig(cpus, rcuFlavor, rcuStallTimeout, allocator, variants, manualRcuCallbacks);
+    }
+
+    /** The same configuration with RCU callbacks run only by {@code Rcu.runPendingCallbacks()}. */
+    public KernelConfig withManualRcuCallbacks(boolean manual) {
+        return new KernelConfig(cpus, rcuFlavor, rcuStallTimeout, allocator, unsafeVariants, manual);
     }
 }

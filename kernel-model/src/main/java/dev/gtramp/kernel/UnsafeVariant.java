@@ -19,5 +19,17 @@ public enum UnsafeVariant {
     /** A QSBR reader comes online without the full fence after publishing its counter. */
     QSBR_ONLINE_NO_FENCE,
     /** {@code percpu_ref_kill} folds the per-CPU counts in at once, without waiting for a grace period. */
-    PERCPU_REF_KILL_WITHOUT_GRACE_PERIOD
+    PERCPU_REF_KILL_WITHOUT_GRACE_PERIOD,
+    /**
+     * Text patching writes an entry site's first byte, syncs the CPUs, then writes the rest, without
+     * the int3 that {@code text_poke_bp_batch} puts in first: a CPU can execute the new opcode with
+     * the old operand (or the reverse) in between.
+     */
+    TEXT_POKE_WITHOUT_INT3,
+    /**
+     * ftrace frees a replaced {@code direct_functions} hash at once instead of after a tasks-RCU
+     * grace period ({@code call_rcu_tasks}), while a CPU in {@code ftrace_ops_list_func} may still
+     * be reading it.
+     */
+    DIRECT_HASH_FREE_WITHOUT_TASKS_RCU
 }

@@ -49,6 +49,13 @@ public interface Rcu extends AutoCloseable {
     RcuStats stats();
 
     /**
+     * Runs the callbacks whose grace period has ended, as the callback thread would, and returns how
+     * many ran. Only for a domain built with manual callbacks (a kernel booted with
+     * {@code KernelConfig.withManualRcuCallbacks(true)}); EINVAL otherwise.
+     */
+    int runPendingCallbacks();
+
+    /**
      * Creates and registers the reader of a context, such as a simulated CPU. A QSBR reader starts
      * offline; the context brings it online.
      */
