@@ -14,6 +14,7 @@ public enum Errno {
     EFAULT(14),
     EBUSY(16),
     EEXIST(17),
+    ENODEV(19),
     EINVAL(22),
     ENOSPC(28),
     ERANGE(34),
@@ -30,5 +31,20 @@ public enum Errno {
     /** The positive errno value; kernel functions return its negation. */
     public int code() {
         return code;
+    }
+
+    /**
+     * The errno with this value, positive or negated as a kernel function returns it.
+     *
+     * @throws IllegalArgumentException for 0 or a value the model does not know
+     */
+    public static Errno of(int code) {
+        int c = Math.abs(code);
+        for (Errno e : values()) {
+            if (e.code == c) {
+                return e;
+            }
+        }
+        throw new IllegalArgumentException("errno " + code + " is not one the model knows");
     }
 }

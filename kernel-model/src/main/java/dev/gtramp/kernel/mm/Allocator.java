@@ -56,6 +56,20 @@ public final class Allocator {
     }
 
     /**
+     * {@code __GFP_NOFAIL}: allocates {@code obj} without consulting the fault point, for
+     * allocations the modelled kernel code cannot fail (or that the model makes where the kernel
+     * does not allocate at all, such as replacing a table it edits in place).
+     */
+    public <T extends KernelObject> T allocNoFail(T obj) {
+        KmemCache cache = cache(obj.type());
+        if (!obj.makeLive(this)) {
+            throw new KernelException(Errno.EINVAL, obj + " allocated again; an object is allocated once");
+        }
+        cache.allocated(obj.size());
+        return obj;
+    }
+
+    /**
      * Makes {@code obj} live and accounts for it under its type ({@code kmem_cache_alloc}).
      *
      * @return {@code obj}, for {@code x = allocator.alloc(new X(...))}
