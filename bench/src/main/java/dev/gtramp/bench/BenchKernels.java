@@ -8,7 +8,8 @@ import dev.gtramp.kernel.rcu.RcuFlavor;
 /**
  * The kernels the benchmarks run on: booted from a small synthetic image, because nothing the
  * benchmarks measure (RCU, percpu_ref, one entry site) depends on how many functions the kernel has,
- * and a small image boots in milliseconds.
+ * and a small image boots in milliseconds. Benchmarks that need a real function with its real body
+ * ({@code bpf_fentry_test1}) boot the Linux 6.18 image instead.
  */
 final class BenchKernels {
     /** Functions in the synthetic image. */
@@ -23,5 +24,15 @@ final class BenchKernels {
     static Kernel boot(int cpus, RcuFlavor flavor) {
         KernelConfig config = KernelConfig.defaults().withCpus(Math.max(1, cpus)).withRcu(flavor);
         return Kernel.boot(KernelImage.synthetic(FUNCTIONS, SEED), config);
+    }
+
+    /**
+     * Boots a kernel from {@code KernelImage.linux618()} with {@code cpus} simulated CPUs (at least 1)
+     * and the given RCU flavor: the BPF test functions have their real bodies. The first boot in a
+     * JVM reads the embedded image (about half a second); later ones reuse it.
+     */
+    static Kernel bootLinux618(int cpus, RcuFlavor flavor) {
+        KernelConfig config = KernelConfig.defaults().withCpus(Math.max(1, cpus)).withRcu(flavor);
+        return Kernel.boot(KernelImage.linux618(), config);
     }
 }

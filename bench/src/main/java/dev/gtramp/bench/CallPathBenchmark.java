@@ -31,9 +31,12 @@ import java.util.concurrent.TimeUnit;
  * top of this path when the site is patched into a call.
  *
  * <p>{@link #nopEntrySite} is the whole call path: the owner check, the frame push and pop, the
- * acquire loads of the entry instruction and the body, the body through its {@code FunctionBody}
- * interface, and, at the end of the outermost call, the quiescent-state report for the kernel's RCU
- * ({@code rcu_qs()}, a no-op with the general flavor) and for tasks RCU (always QSBR).
+ * entry instruction's fetch window (an opaque store, one full fence, acquire loads of the opcode and
+ * the operand, a release store; at the outermost call the same fence also brings the CPU's readers
+ * of the kernel's RCU and of tasks RCU online, a store per QSBR domain), the acquire load of the body
+ * and the body through its {@code FunctionBody} interface, and, when the outermost call returns, the
+ * readers going offline (a release store per QSBR domain; the general flavor's reader does nothing
+ * on entry or exit). {@code FtraceCallSiteBenchmark} measures the same call through patched sites.
  * {@link #directCall} is the body as a Java method the JIT inlines; {@link #directCallNotInlined}
  * keeps a real call instruction, the closer match to the kernel's {@code call} of a function.
  *

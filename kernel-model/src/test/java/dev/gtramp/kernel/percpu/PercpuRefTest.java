@@ -104,8 +104,12 @@ class PercpuRefTest {
     void withNoOtherReferenceTheReleaseRunsOnTheRcuCallbackThread() {
         boot(RcuFlavor.QSBR);
         PercpuRef ref = ref(Set.of());
+        // A read section on cpu0 holds the grace period open: without it no CPU is online, the
+        // grace period ends at once, and the callback thread may release before the check.
+        cpu0.rcu().lock();
         ref.kill();
         assertEquals(0, released.get(), "not before the grace period: the switch holds a reference");
+        cpu0.rcu().unlock();
         kernel.rcu().barrier();
         assertEquals(1, released.get());
     }
