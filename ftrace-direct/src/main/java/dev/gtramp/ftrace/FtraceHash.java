@@ -81,7 +81,8 @@ public final class FtraceHash extends KernelObject {
         long[] k = keys;
         CallTarget[] d = directs;
         int i = slot(k, ip);
-        CallTarget t = i < 0 ? null : (CallTarget) DIRECTS.getAcquire(d, i);
+        // A free between the two loads above pairs the old keys with the poisoned directs.
+        CallTarget t = i < 0 || i >= d.length ? null : (CallTarget) DIRECTS.getAcquire(d, i);
         // A free that raced this lookup poisoned the table; the second check reports it.
         guard();
         return t;

@@ -174,10 +174,11 @@ public final class TextPoker implements Int3Handler {
     /**
      * {@code smp_text_poke_int3_handler}: a CPU hit an int3 at {@code frame}'s site. Takes a
      * reference on the vector (so the patcher cannot reuse it under us), finds the site by binary
-     * search, reads its new instruction, drops the reference and executes that instruction.
+     * search, reads its new instruction, drops the reference and returns that instruction, which
+     * the CPU executes.
      */
     @Override
-    public long handle(Frame frame) {
+    public CallTarget resolve(Frame frame) {
         int idx = frame.cpu().id() * REF_STRIDE;
         // try_get_text_poke_array: raw_atomic_inc_not_zero on this CPU's count.
         int r;
@@ -215,8 +216,8 @@ public final class TextPoker implements Int3Handler {
         } finally {
             refs.decrementAndGet(idx);
         }
-        // int3_emulate_call / int3_emulate_jmp past the NOP.
-        return op == EntrySite.CALL ? operand.enter(frame) : frame.callOrigin();
+        // What int3_emulate_call / int3_emulate_jmp past the NOP will execute.
+        return op == EntrySite.CALL ? operand : null;
     }
 
     @Override

@@ -272,9 +272,17 @@ public final class Cpu implements AutoCloseable, RcuContext, ThisCpu {
             EntrySite site = fn.site();
             int op = site.opcode();
             CallTarget target = site.operand();
-            // Release: the two loads above complete before a syncing CPU sees the fetch end.
-            FETCH_SEQ.setRelease(this, s + 1);
-            fetchSeq = s + 1;
+            try {
+                if (op == EntrySite.INT3) {
+                    // The trap is part of the instruction: no sync IPI is taken before the handler
+                    // returns, so the fetch ends only once it has resolved the new instruction.
+                    target = kernel.int3(f);
+                }
+            } finally {
+                // Release: the loads above complete before a syncing CPU sees the fetch end.
+                FETCH_SEQ.setRelease(this, s + 1);
+                fetchSeq = s + 1;
+            }
             if (op == EntrySite.CALL) {
                 if (target == EntrySite.NOP_TAIL) {
                     throw kernel.tornInstruction(f, "call followed by the NOP's tail bytes");
@@ -287,14 +295,23 @@ public final class Cpu implements AutoCloseable, RcuContext, ThisCpu {
                 }
                 return site.body().run(f);
             }
-            return kernel.int3(f);
+            // int3_emulate_call, or the jump past the NOP.
+            return target != null ? target.enter(f) : site.body().run(f);
         } finally {
-            f.leave();
-            if (--depth == 0) {
-                // rcu_user_enter: no RCU-protected reference and no trampoline left on this CPU.
-                rcu.offline();
-                tasksRcu.offline();
-            }
+            exit(f);
+        }
+    }
+
+    /**
+     * The end of a call. Out of line because javac copies a {@code finally} block into every exit
+     * of {@link #run}; inline, the copies make {@code run} too big for the JIT to inline.
+     */
+    private void exit(Frame f) {
+        f.leave();
+        if (--depth == 0) {
+            // rcu_user_enter: no RCU-protected reference and no trampoline left on this CPU.
+            rcu.offline();
+            tasksRcu.offline();
         }
     }
 

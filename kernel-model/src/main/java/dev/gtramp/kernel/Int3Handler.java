@@ -11,10 +11,13 @@ package dev.gtramp.kernel;
 @FunctionalInterface
 public interface Int3Handler {
     /**
-     * Emulates the new instruction at {@code frame.function()}'s site and returns what the call
-     * returns.
+     * Resolves the new instruction at {@code frame.function()}'s site: its call target, or
+     * {@code null} for the NOP; the CPU then executes it. The CPU calls this before its
+     * instruction fetch ends: {@code do_int3} runs with interrupts disabled, so the sync IPI that
+     * ends a patching phase ({@link Kernel#syncCores()}) is not taken between the trap and the
+     * handler's return, and the patcher cannot finish (and drop its batch) under a handler.
      *
      * @throws KernelException if the int3 is not one the patcher placed (a kernel oops)
      */
-    long handle(Frame frame);
+    CallTarget resolve(Frame frame);
 }

@@ -200,13 +200,16 @@ public final class Kernel implements AutoCloseable {
         }
     }
 
-    /** {@code do_int3}: a CPU trapped on an int3 at an entry site. */
-    long int3(Frame frame) {
+    /**
+     * {@code do_int3}: a CPU trapped on an int3 at an entry site. Returns the instruction the CPU
+     * executes instead: a call's target, or {@code null} for the NOP.
+     */
+    CallTarget int3(Frame frame) {
         Int3Handler h = int3Handler;
         if (h == null) {
             throw oops(frame, "int3 at an entry site with no text patcher");
         }
-        return h.handle(frame);
+        return h.resolve(frame);
     }
 
     /** A CPU executed a mix of an old and a new instruction: the fault it would be in a kernel. */

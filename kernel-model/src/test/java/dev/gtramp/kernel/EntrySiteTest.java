@@ -39,10 +39,10 @@ class EntrySiteTest {
             f.site().pokeOpcode(EntrySite.INT3);
             try (Cpu cpu = kernel.bindCpu(0)) {
                 assertThrows(KernelException.class, () -> cpu.call(f, 1));
-                kernel.installInt3Handler(frame -> 9);
+                kernel.installInt3Handler(frame -> fr -> 9);
                 assertEquals(9, cpu.call(f, 1));
             }
-            KernelException e = assertThrows(KernelException.class, () -> kernel.installInt3Handler(frame -> 1));
+            KernelException e = assertThrows(KernelException.class, () -> kernel.installInt3Handler(frame -> fr -> 1));
             assertEquals(Errno.EBUSY, e.errno());
         }
     }

@@ -1,0 +1,37 @@
+package dev.gtramp.stress.ftrace;
+
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.II_Result;
+
+import java.util.Set;
+
+/**
+ * {@link AddVsCall} with the real algorithm.
+ *
+ * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link AddVsCall} and inherited.
+ */
+@JCStressTest
+@State
+public class FtraceDirectAddTest extends AddVsCall {
+    public FtraceDirectAddTest() {
+        super(Set.of());
+    }
+
+    @Actor
+    public void cpu0(II_Result r) {
+        call(r);
+    }
+
+    @Actor
+    public void writer() {
+        write();
+    }
+
+    @Arbiter
+    public void arbiter() {
+        finish();
+    }
+}
