@@ -79,6 +79,7 @@ public final class Ftrace {
     private final ReentrantLock directMutex = new ReentrantLock();
     private final FaultPoint verifyPoint;
     private final boolean freeDirectHashAtOnce;
+    private final boolean modWithoutStubOps;
 
     /** Records sorted by ip ({@code ftrace_pages}); index = position. */
     private final DynFtrace[] records;
@@ -114,6 +115,7 @@ public final class Ftrace {
         this.poker = new TextPoker(kernel, costs);
         this.verifyPoint = kernel.faults().point("ftrace:verify_code");
         this.freeDirectHashAtOnce = kernel.config().unsafeVariants().contains(UnsafeVariant.DIRECT_HASH_FREE_WITHOUT_TASKS_RCU);
+        this.modWithoutStubOps = kernel.config().unsafeVariants().contains(UnsafeVariant.DIRECT_MOD_WITHOUT_STUB_OPS);
         List<DynFtrace> recs = new ArrayList<>();
         long lastIp = 0;
         List<KernelFunction> byIp = new ArrayList<>(kernel.functions());
@@ -1339,6 +1341,12 @@ public final class Ftrace {
         opsInit(tmp);
         tmp.funcHash = ops.funcHash;
         tmp.directCall = addr;
+        if (modWithoutStubOps) {
+            setDirectsInPlace(ops.funcHash.filter, ip -> addr);
+            ops.directCall = addr;
+            tmp.funcHash = tmp.localHash;
+            return;
+        }
         registerFtraceFunctionNolock(tmp);
         try {
             FtraceHash filter = ops.funcHash.filter;
@@ -1542,6 +1550,10 @@ public final class Ftrace {
                     throw new KernelException(Errno.EINVAL, fn(ip) + " has no direct address in the hash");
                 }
             }
+            if (modWithoutStubOps) {
+                setDirectsInPlace(hash, hash::findDirect);
+                return;
+            }
             FtraceOps tmp = batchModTmpOps;
             opsInit(tmp);
             tmp.localHash.filter = hash;
@@ -1570,6 +1582,21 @@ public final class Ftrace {
             if (doDirectLock) {
                 directMutex.unlock();
             }
+        }
+    }
+
+    /** {@link UnsafeVariant#DIRECT_MOD_WITHOUT_STUB_OPS}: the in-place store alone. */
+    private void setDirectsInPlace(FtraceHash ips, java.util.function.LongFunction<CallTarget> target) {
+        ftraceLock.lock();
+        try {
+            FtraceHash direct = directFunctions;
+            for (long ip : ips.ips()) {
+                if (direct.contains(ip)) {
+                    direct.setDirect(ip, target.apply(ip));
+                }
+            }
+        } finally {
+            ftraceLock.unlock();
         }
     }
 

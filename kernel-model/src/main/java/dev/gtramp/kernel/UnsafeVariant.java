@@ -31,5 +31,11 @@ public enum UnsafeVariant {
      * grace period ({@code call_rcu_tasks}), while a CPU in {@code ftrace_ops_list_func} may still
      * be reading it.
      */
-    DIRECT_HASH_FREE_WITHOUT_TASKS_RCU
+    DIRECT_HASH_FREE_WITHOUT_TASKS_RCU,
+    /**
+     * {@code update_ftrace_direct_mod} and {@code modify_ftrace_direct} change the entries of
+     * {@code direct_functions} in place without first registering the stub ops: the sites' records
+     * do not change, so nothing re-patches them and they keep calling the old trampoline.
+     */
+    DIRECT_MOD_WITHOUT_STUB_OPS
 }

@@ -9,7 +9,7 @@ import org.openjdk.jcstress.infra.results.II_Result;
 import java.util.Set;
 
 /**
- * {@link ModVsCall} with the real algorithm. It has no broken twin: {@link ModVsCall} says why.
+ * {@link ModVsCall} with the real algorithm; its broken twin is {@link FtraceDirectModNoStubBroken}.
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link ModVsCall} and inherited.
  */

@@ -36,15 +36,13 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * <p>The hazard: a call that runs neither trampoline (the body alone, because the site or the list
  * function found no direct entry), that goes back to A after B, or that executes a torn site.
  *
- * <p>No broken twin. The two patches of this update change a {@code call}'s operand only (A to
- * {@code ftrace_regs_caller}, then to B); the first byte stays {@code call}, so
- * {@link UnsafeVariant#TEXT_POKE_WITHOUT_INT3} writes it again unchanged and then the operand in one
- * store, and a CPU fetches the old instruction or the new one: there is nothing to tear (a real CPU
- * could still fetch a half-written 4-byte operand; the model writes operands atomically). The mod
- * replaces no {@code direct_functions} table, so
- * {@link UnsafeVariant#DIRECT_HASH_FREE_WITHOUT_TASKS_RCU} frees nothing either; the torn patch is
- * caught by {@link FtraceDirectAddNoInt3Broken} and {@link FtraceDirectDelNoInt3Broken}, the early
- * free by {@link FtraceDirectHashFreeBroken}.
+ * <p>Paired with {@link FtraceDirectModNoStubBroken}
+ * ({@link UnsafeVariant#DIRECT_MOD_WITHOUT_STUB_OPS}): the entry is changed in place without the
+ * stub ops, so {@code f}'s record never changes, nothing re-patches its site, and it keeps calling A
+ * after the update ({@code r2 = 0}). That is why the kernel registers the stub. A torn patch cannot
+ * happen here: both patches change a {@code call}'s operand only, which the model writes in one
+ * store; {@link FtraceDirectAddNoInt3Broken} and {@link FtraceDirectDelNoInt3Broken} catch the torn
+ * patch, {@link FtraceDirectHashFreeBroken} an early free of {@code direct_functions}.
  *
  * <p>Outcomes {@code (r1, r2)}: {@code r1} is what CPU 0's calls ran while the update was under way,
  * {@code r2} what its call after the update ran (see {@link SiteSwitch}).
