@@ -1351,18 +1351,8 @@ public final class Ftrace {
         try {
             FtraceHash filter = ops.funcHash.filter;
             hashUpdateIpmodify(ops, filter, filter, true, new Change());
-            ftraceLock.lock();
-            try {
-                FtraceHash direct = directFunctions;
-                for (long ip : filter.ips()) {
-                    if (direct.contains(ip)) {
-                        direct.setDirect(ip, addr);
-                    }
-                }
-                ops.directCall = addr;
-            } finally {
-                ftraceLock.unlock();
-            }
+            setDirectsInPlace(filter, ip -> addr);
+            ops.directCall = addr;
         } finally {
             unregisterFtraceFunction(tmp, false);
             tmp.funcHash = tmp.localHash;
@@ -1561,17 +1551,7 @@ public final class Ftrace {
                 registerFtraceFunctionNolock(tmp);
                 try {
                     hashUpdateIpmodify(ops, orig, orig, true, new Change());
-                    ftraceLock.lock();
-                    try {
-                        FtraceHash direct = directFunctions;
-                        for (long ip : hash.ips()) {
-                            if (direct.contains(ip)) {
-                                direct.setDirect(ip, hash.findDirect(ip));
-                            }
-                        }
-                    } finally {
-                        ftraceLock.unlock();
-                    }
+                    setDirectsInPlace(hash, hash::findDirect);
                 } finally {
                     unregisterFtraceFunction(tmp, false);
                 }
@@ -1585,7 +1565,11 @@ public final class Ftrace {
         }
     }
 
-    /** {@link UnsafeVariant#DIRECT_MOD_WITHOUT_STUB_OPS}: the in-place store alone. */
+    /**
+     * The in-place store of the modify paths, under {@code ftrace_lock}: {@code entry->direct = new}
+     * for each ip of {@code ips} that has an entry. Alone, without the stub ops around it, it is
+     * {@link UnsafeVariant#DIRECT_MOD_WITHOUT_STUB_OPS}.
+     */
     private void setDirectsInPlace(FtraceHash ips, java.util.function.LongFunction<CallTarget> target) {
         ftraceLock.lock();
         try {
