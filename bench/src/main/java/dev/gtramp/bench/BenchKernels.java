@@ -22,17 +22,19 @@ final class BenchKernels {
 
     /** Boots a kernel with {@code cpus} simulated CPUs (at least 1) and the given RCU flavor. */
     static Kernel boot(int cpus, RcuFlavor flavor) {
-        KernelConfig config = KernelConfig.defaults().withCpus(Math.max(1, cpus)).withRcu(flavor);
-        return Kernel.boot(KernelImage.synthetic(FUNCTIONS, SEED), config);
+        return Kernel.boot(KernelImage.synthetic(FUNCTIONS, SEED), config(cpus, flavor));
     }
 
     /**
      * Boots a kernel from {@code KernelImage.linux618()} with {@code cpus} simulated CPUs (at least 1)
      * and the given RCU flavor: the BPF test functions have their real bodies. The first boot in a
-     * JVM reads the embedded image (about half a second); later ones reuse it.
+     * JVM reads the embedded image; later ones reuse it.
      */
     static Kernel bootLinux618(int cpus, RcuFlavor flavor) {
-        KernelConfig config = KernelConfig.defaults().withCpus(Math.max(1, cpus)).withRcu(flavor);
-        return Kernel.boot(KernelImage.linux618(), config);
+        return Kernel.boot(KernelImage.linux618(), config(cpus, flavor));
+    }
+
+    private static KernelConfig config(int cpus, RcuFlavor flavor) {
+        return KernelConfig.defaults().withCpus(Math.max(1, cpus)).withRcu(flavor);
     }
 }

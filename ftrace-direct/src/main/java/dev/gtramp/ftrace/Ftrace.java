@@ -243,9 +243,12 @@ public final class Ftrace {
 
     private static boolean hashContainsIp(long ip, FtraceOps.OpsHash h) {
         FtraceHash filter = h.filter;
+        return (filter == null || filter.count() == 0 || filter.contains(ip)) && !inNotrace(ip, h);
+    }
+
+    private static boolean inNotrace(long ip, FtraceOps.OpsHash h) {
         FtraceHash notrace = h.notrace;
-        return (filter == null || filter.count() == 0 || filter.contains(ip))
-                && (notrace == null || notrace.count() == 0 || !notrace.contains(ip));
+        return notrace != null && notrace.count() != 0 && notrace.contains(ip);
     }
 
     /**
@@ -289,10 +292,6 @@ public final class Ftrace {
     private DynFtrace rec(long ip) {
         int i = Arrays.binarySearch(recordIps, ip);
         return i < 0 ? null : records[i];
-    }
-
-    private int recIndex(DynFtrace r) {
-        return Arrays.binarySearch(recordIps, r.ip());
     }
 
     /** The ip's function name and why it has no patch site, for error messages. */
@@ -448,14 +447,14 @@ public final class Ftrace {
         boolean update = false;
         if (empty(hash)) {
             for (int i = 0; i < records.length; i++) {
-                if (h.notrace == null || h.notrace.count() == 0 || !h.notrace.contains(recordIps[i])) {
+                if (!inNotrace(recordIps[i], h)) {
                     update |= recUpdate(records[i], i, ops, inc, ch);
                 }
             }
         } else {
             for (long ip : hash.ips()) {
                 int i = Arrays.binarySearch(recordIps, ip);
-                if (i >= 0 && (h.notrace == null || h.notrace.count() == 0 || !h.notrace.contains(ip))) {
+                if (i >= 0 && !inNotrace(ip, h)) {
                     update |= recUpdate(records[i], i, ops, inc, ch);
                 }
             }
@@ -1099,10 +1098,15 @@ public final class Ftrace {
         return true;
     }
 
-    /** {@code ftrace_update_ops(ops, filter, EMPTY_HASH)}. Caller holds {@code ftrace_lock}. */
+    /** {@code ftrace_update_ops(ops, filter, EMPTY_HASH)} under {@code ftrace_lock}, as add and del call it. */
     private void ftraceUpdateOps(FtraceOps ops, FtraceHash filter) {
-        if (!opsEqual(filter, ops.funcHash.filter)) {
-            hashMoveAndUpdateOps(ops, filter);
+        ftraceLock.lock();
+        try {
+            if (!opsEqual(filter, ops.funcHash.filter)) {
+                hashMoveAndUpdateOps(ops, filter);
+            }
+        } finally {
+            ftraceLock.unlock();
         }
     }
 
@@ -1169,10 +1173,27 @@ public final class Ftrace {
     // ---------------------------------------------------------------------------------------
     // Classic direct API
 
-    private void checkDirectMulti(FtraceOps ops) {
+    /** {@code check_direct_multi} and the ENABLED check every direct update after the first makes. */
+    private void requireRegisteredDirect(FtraceOps ops) {
+        opsInit(ops);
         if (!ops.has(FtraceOps.INITIALIZED) || (ops.flags & FtraceOps.MULTI_FLAGS) != FtraceOps.MULTI_FLAGS) {
             throw new KernelException(Errno.EINVAL, ops + " is not a direct ops (set up by register_ftrace_direct"
                     + " or update_ftrace_direct_add)");
+        }
+        if (!ops.has(FtraceOps.ENABLED)) {
+            throw new KernelException(Errno.EINVAL, ops + " is not registered");
+        }
+    }
+
+    /** The checks {@code update_ftrace_direct_del} and {@code _mod} make before taking a lock. */
+    private void requireBatchOnLiveDirect(FtraceOps ops, FtraceHash hash, String api) {
+        opsInit(ops);
+        if (empty(hash)) {
+            throw new KernelException(Errno.EINVAL, api + ": empty hash for " + ops);
+        }
+        requireRegisteredDirect(ops);
+        if (directFunctions == emptyHash) {
+            throw new KernelException(Errno.EINVAL, "no function has a direct trampoline");
         }
     }
 
@@ -1251,11 +1272,7 @@ public final class Ftrace {
      * its filter.
      */
     public void unregisterFtraceDirect(FtraceOps ops, CallTarget addr, boolean freeFilters) {
-        opsInit(ops);
-        checkDirectMulti(ops);
-        if (!ops.has(FtraceOps.ENABLED)) {
-            throw new KernelException(Errno.EINVAL, ops + " is not registered");
-        }
+        requireRegisteredDirect(ops);
         directMutex.lock();
         try {
             // The kernel resets the direct entries even when unregistering failed; its only
@@ -1312,11 +1329,7 @@ public final class Ftrace {
      * changed in place and the stub unregistered, which patches the sites straight to {@code addr}.
      */
     public void modifyFtraceDirect(FtraceOps ops, CallTarget addr) {
-        opsInit(ops);
-        checkDirectMulti(ops);
-        if (!ops.has(FtraceOps.ENABLED)) {
-            throw new KernelException(Errno.EINVAL, ops + " is not registered");
-        }
+        requireRegisteredDirect(ops);
         directMutex.lock();
         try {
             modifyFtraceDirectLocked(ops, addr);
@@ -1327,11 +1340,7 @@ public final class Ftrace {
 
     /** {@code modify_ftrace_direct_nolock}: for a caller that holds {@link #directMutex()} (an ops_func). */
     public void modifyFtraceDirectNolock(FtraceOps ops, CallTarget addr) {
-        opsInit(ops);
-        checkDirectMulti(ops);
-        if (!ops.has(FtraceOps.ENABLED)) {
-            throw new KernelException(Errno.EINVAL, ops + " is not registered");
-        }
+        requireRegisteredDirect(ops);
         requireDirectMutex();
         modifyFtraceDirectLocked(ops, addr);
     }
@@ -1420,12 +1429,7 @@ public final class Ftrace {
                     }
                     newFilter = oldFilter;
                 } else {
-                    ftraceLock.lock();
-                    try {
-                        ftraceUpdateOps(ops, newFilter);
-                    } finally {
-                        ftraceLock.unlock();
-                    }
+                    ftraceUpdateOps(ops, newFilter);
                 }
             } catch (RuntimeException e) {
                 directFunctions = oldDirect;
@@ -1451,17 +1455,7 @@ public final class Ftrace {
      *                         ops)
      */
     public void updateFtraceDirectDel(FtraceOps ops, FtraceHash hash) {
-        opsInit(ops);
-        if (empty(hash)) {
-            throw new KernelException(Errno.EINVAL, "update_ftrace_direct_del: empty hash for " + ops);
-        }
-        checkDirectMulti(ops);
-        if (!ops.has(FtraceOps.ENABLED)) {
-            throw new KernelException(Errno.EINVAL, ops + " is not registered");
-        }
-        if (directFunctions == emptyHash) {
-            throw new KernelException(Errno.EINVAL, "no function has a direct trampoline");
-        }
+        requireBatchOnLiveDirect(ops, hash, "update_ftrace_direct_del");
         FtraceHash oldDirect = null;
         FtraceHash newFilter = null;
         directMutex.lock();
@@ -1487,12 +1481,7 @@ public final class Ftrace {
                     ops.trampoline = null;
                     freeFilter(ops);
                 } else {
-                    ftraceLock.lock();
-                    try {
-                        ftraceUpdateOps(ops, newFilter);
-                    } finally {
-                        ftraceLock.unlock();
-                    }
+                    ftraceUpdateOps(ops, newFilter);
                 }
             } catch (RuntimeException e) {
                 freeHash(newDirect);
@@ -1514,17 +1503,7 @@ public final class Ftrace {
      * caller that holds {@link #directMutex()} already (an {@code ops_func}).
      */
     public void updateFtraceDirectMod(FtraceOps ops, FtraceHash hash, boolean doDirectLock) {
-        opsInit(ops);
-        if (empty(hash)) {
-            throw new KernelException(Errno.EINVAL, "update_ftrace_direct_mod: empty hash for " + ops);
-        }
-        checkDirectMulti(ops);
-        if (!ops.has(FtraceOps.ENABLED)) {
-            throw new KernelException(Errno.EINVAL, ops + " is not registered");
-        }
-        if (directFunctions == emptyHash) {
-            throw new KernelException(Errno.EINVAL, "no function has a direct trampoline");
-        }
+        requireBatchOnLiveDirect(ops, hash, "update_ftrace_direct_mod");
         if (doDirectLock) {
             directMutex.lock();
         } else {

@@ -8,7 +8,6 @@ import dev.gtramp.kernel.mm.KernelObject;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
-import java.util.function.LongConsumer;
 
 /**
  * {@code struct ftrace_hash}: a set of instruction pointers, each with an optional direct target
@@ -158,16 +157,6 @@ public final class FtraceHash extends KernelObject {
             throw new KernelException(Errno.ENOENT, String.format("%#x is not in the hash", ip));
         }
         DIRECTS.setRelease(directs, i, direct);
-    }
-
-    /** Calls {@code action} for every ip, in no particular order. */
-    public void forEachIp(LongConsumer action) {
-        guard();
-        for (long k : keys) {
-            if (k != 0) {
-                action.accept(k);
-            }
-        }
     }
 
     /** The ips, sorted ascending (the order records are visited in). */

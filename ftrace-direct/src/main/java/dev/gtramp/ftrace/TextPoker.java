@@ -2,11 +2,9 @@ package dev.gtramp.ftrace;
 
 import dev.gtramp.kernel.CallTarget;
 import dev.gtramp.kernel.EntrySite;
-import dev.gtramp.kernel.Errno;
 import dev.gtramp.kernel.Frame;
 import dev.gtramp.kernel.Int3Handler;
 import dev.gtramp.kernel.Kernel;
-import dev.gtramp.kernel.KernelException;
 import dev.gtramp.kernel.UnsafeVariant;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -223,9 +221,5 @@ public final class TextPoker implements Int3Handler {
     @Override
     public String toString() {
         return "smp_text_poke_int3_handler";
-    }
-
-    static KernelException busy(String what) {
-        return new KernelException(Errno.EBUSY, what);
     }
 }

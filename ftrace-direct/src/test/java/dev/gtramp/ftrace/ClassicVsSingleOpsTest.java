@@ -30,7 +30,7 @@ class ClassicVsSingleOpsTest {
         }
     }
 
-    /** A tiny identity cache so both kernels use equal targets. */
+    /** The targets of both generations, shared by both kernels so that their sites compare equal. */
     private static final class Targets {
         final List<Tramp> gen1 = new ArrayList<>();
         final List<Tramp> gen2 = new ArrayList<>();

@@ -18,8 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A CPU calling a function over and over while another thread attaches and detaches a direct
  * trampoline on it a few hundred times: every call returns the body's value or the trampoline's,
- * and some calls went through the int3 handler's emulation. (The jcstress suite proves the same
- * race exhaustively, with a broken patcher it catches.)
+ * never a fault, and no object is used after its free. (The jcstress suite proves the same race
+ * exhaustively, with a broken patcher it catches.)
  */
 class TextPokerTest {
     record Tramp() implements CallTarget {
