@@ -47,6 +47,8 @@ public final class Cpu implements AutoCloseable, RcuContext, ThisCpu {
     private final Frame[] frames;
     /** Written only by the owning thread. */
     private int depth;
+    /** Owner-only: inside {@link #schedule}, where the call is not a read-side critical section. */
+    private boolean scheduledOut;
     private RcuReader rcu;
     private RcuReader tasksRcu;
     /** False only with {@link UnsafeVariant#QSBR_ONLINE_NO_FENCE}, for the stress suite. */
@@ -113,7 +115,32 @@ public final class Cpu implements AutoCloseable, RcuContext, ThisCpu {
     /** For RCU: a kernel call in progress is a read-side critical section. */
     @Override
     public boolean inKernel() {
-        return depth > 0;
+        return depth > 0 && !scheduledOut;
+    }
+
+    /**
+     * A voluntary context switch in the middle of a call, as a function body that sleeps on a mutex
+     * or a wait queue makes one through {@code schedule()}. The thread stays bound to this CPU, but
+     * while {@code wait} runs the call is a quiescent state for RCU and for tasks RCU, so grace
+     * periods do not wait for it: whoever must keep something alive across such a call holds a
+     * reference instead (a trampoline's {@code __bpf_tramp_enter} takes its image's
+     * {@code percpu_ref} for exactly this). On return the CPU is back under both domains' watch,
+     * with a full fence, before it loads anything.
+     *
+     * @throws KernelException EINVAL outside a call; EDEADLK inside an explicit
+     *         {@code rcu_read_lock()} section ("sleeping function called from invalid context")
+     */
+    public void schedule(Runnable wait) {
+        checkOwner();
+        if (depth == 0) {
+            throw new KernelException(Errno.EINVAL, "cpu " + id + ": schedule() outside a kernel call");
+        }
+        scheduledOut = true;
+        try {
+            kernel.rcu().runBlocking(() -> kernel.tasksRcu().runBlocking(wait));
+        } finally {
+            scheduledOut = false;
+        }
     }
 
     @Override

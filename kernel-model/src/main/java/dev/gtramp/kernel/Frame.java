@@ -1,5 +1,7 @@
 package dev.gtramp.kernel;
 
+import dev.gtramp.kernel.bpf.BpfTraceCtx;
+
 /**
  * One call of a kernel function on a {@link Cpu}: the function, its argument registers, and the
  * way to its body. It plays the part of the saved argument registers that a trampoline reads with
@@ -12,6 +14,7 @@ package dev.gtramp.kernel;
 public final class Frame {
     private final Cpu cpu;
     private final long[] args;
+    private final BpfTraceCtx bpfCtx = new BpfTraceCtx(this);
     private KernelFunction function;
     private int argCount;
 
@@ -33,6 +36,11 @@ public final class Frame {
     /** The CPU the call runs on. */
     public Cpu cpu() {
         return cpu;
+    }
+
+    /** The context a trampoline gives the tracing programs it runs for this call. */
+    public BpfTraceCtx bpfCtx() {
+        return bpfCtx;
     }
 
     /** The number of argument words the caller passed. */

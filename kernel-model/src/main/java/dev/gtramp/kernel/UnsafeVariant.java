@@ -37,5 +37,17 @@ public enum UnsafeVariant {
      * {@code direct_functions} in place without first registering the stub ops: the sites' records
      * do not change, so nothing re-patches them and they keep calling the old trampoline.
      */
-    DIRECT_MOD_WITHOUT_STUB_OPS
+    DIRECT_MOD_WITHOUT_STUB_OPS,
+    /**
+     * {@code bpf_tramp_image_put} of an image with an origin call frees it after a tasks-RCU grace
+     * period without {@code percpu_ref_kill} and its wait: a call that sleeps inside the origin
+     * function (a tasks-RCU quiescent state) returns into a freed image.
+     */
+    TRAMP_IMAGE_PUT_WITHOUT_PERCPU_REF,
+    /**
+     * {@code bpf_trampoline_update} rewrites the program lists of the current image in place instead
+     * of building a new image and swapping the call site to it: a call already inside the image can
+     * run the old fentry programs and the new fexit programs.
+     */
+    TRAMP_IMAGE_UPDATE_IN_PLACE
 }

@@ -1,0 +1,360 @@
+package dev.gtramp.trampoline;
+
+import dev.gtramp.ftrace.Ftrace;
+import dev.gtramp.ftrace.FtraceHash;
+import dev.gtramp.ftrace.FtraceOps;
+import dev.gtramp.kernel.Errno;
+import dev.gtramp.kernel.Kernel;
+import dev.gtramp.kernel.KernelException;
+import dev.gtramp.kernel.KernelFunction;
+import dev.gtramp.kernel.bpf.BpfProg;
+import dev.gtramp.kernel.image.ImageFunction;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * {@code bpf_trampoline_multi_attach} and {@code bpf_trampoline_multi_detach}, with the checks
+ * libbpf's {@code bpf_program__attach_tracing_multi} and the syscall make first.
+ *
+ * <p>Attach: check every target and take its trampoline ({@code bpf_trampoline_get}); allocate the
+ * {@code reg}, {@code unreg} and {@code modify} hashes; take all 32 trampoline locks; link the
+ * program into each trampoline with the multi ops, which build each new image but only record
+ * {@code ip → image} in {@code reg} (the function's first image) or {@code modify} (a replacement);
+ * then one {@code update_ftrace_direct_add(direct_ops, reg)} and one
+ * {@code update_ftrace_direct_mod(direct_ops, modify)} (if the mod fails, {@code del(reg)}); then
+ * retire the replaced images. Any failure unlinks the program from the trampolines done so far,
+ * restores their images and flags, and puts every trampoline taken: nothing of the link remains.
+ *
+ * <p>With {@link FtraceStrategy#CLASSIC} (kernels before the single direct ops) the same batch is
+ * published per function through each trampoline's own ops, which is what the link would cost there.
+ */
+final class MultiAttach {
+    /** The most targets one link may name ({@code MAX_KPROBE_MULTI_CNT}, the bound multi links share). */
+    static final int MAX_MULTI_CNT = 1 << 20;
+
+    private MultiAttach() {
+    }
+
+    static BpfTracingMultiLink attach(Trampolines t, BpfProg prog, String pattern, TracingMultiOpts opts) {
+        if (!prog.attachType().isMulti()) {
+            throw new KernelException(Errno.EINVAL, prog + " is not a multi program (expected attach type "
+                    + prog.attachType() + "); attach it with attach()");
+        }
+        List<KernelFunction> targets = resolve(t, pattern, opts);
+        long[] cookies = opts == null ? null : opts.cookies;
+        for (KernelFunction f : targets) {
+            AttachChecks.check(t, prog, f);
+        }
+        prog.get();
+        List<BpfTrampoline> trs = new ArrayList<>(targets.size());
+        try {
+            for (KernelFunction f : targets) {
+                trs.add(t.get(f));
+            }
+            BpfTracingMultiLink link = new BpfTracingMultiLink(t, prog, trs, cookies);
+            link(t, link);
+            return link;
+        } catch (RuntimeException e) {
+            for (BpfTrampoline tr : trs) {
+                t.put(tr);
+            }
+            prog.put();
+            throw e;
+        }
+    }
+
+    /** The targets, in order, after libbpf's and the syscall's argument checks. */
+    static List<KernelFunction> resolve(Trampolines t, String pattern, TracingMultiOpts opts) {
+        Kernel kernel = t.kernel();
+        if (pattern == null && opts == null) {
+            throw new KernelException(Errno.EINVAL, "tracing multi attach needs a pattern or opts; both are null");
+        }
+        if (pattern != null && opts != null && opts.hasTargets()) {
+            throw new KernelException(Errno.EINVAL, "tracing multi attach takes a pattern or target ids, not both");
+        }
+        if (pattern != null && opts != null && opts.cookies != null) {
+            throw new KernelException(Errno.EINVAL, "tracing multi attach: cookies need explicit targets, not a pattern");
+        }
+        List<KernelFunction> targets = new ArrayList<>();
+        if (pattern != null) {
+            for (ImageFunction f : kernel.image().match(pattern)) {
+                targets.add(kernel.function(f));
+            }
+            if (targets.isEmpty()) {
+                throw new KernelException(Errno.EINVAL, "no traceable function matches " + pattern);
+            }
+            return targets;
+        }
+        if (!opts.hasTargets()) {
+            throw new KernelException(Errno.EINVAL, "tracing multi attach: opts name no targets");
+        }
+        int given = opts.ids != null ? opts.ids.length : opts.names.size();
+        int cnt = opts.cnt >= 0 ? opts.cnt : given;
+        if (cnt == 0) {
+            throw new KernelException(Errno.EINVAL, "tracing multi attach: cnt is 0");
+        }
+        if (cnt > MAX_MULTI_CNT) {
+            throw new KernelException(Errno.E2BIG, "tracing multi attach: cnt " + cnt + " exceeds " + MAX_MULTI_CNT);
+        }
+        if (cnt > given || (opts.cookies != null && opts.cookies.length < cnt)) {
+            throw new KernelException(Errno.EFAULT, "tracing multi attach: cnt " + cnt + " but only " + given
+                    + " targets" + (opts.cookies != null ? " and " + opts.cookies.length + " cookies" : "") + " given");
+        }
+        List<ImageFunction> all = kernel.image().functions();
+        Set<KernelFunction> seen = new HashSet<>();
+        for (int i = 0; i < cnt; i++) {
+            KernelFunction f;
+            if (opts.ids != null) {
+                long id = opts.ids[i];
+                ImageFunction img = id >= 0 && id < all.size() ? all.get((int) id) : null;
+                if (img == null || !img.hasAddress()) {
+                    throw new KernelException(Errno.EINVAL, "tracing multi attach: target " + i + " has BTF id " + id
+                            + ", which is no function with an address");
+                }
+                f = kernel.function(img);
+            } else {
+                f = t.lookup(opts.names.get(i));
+            }
+            if (!seen.add(f)) {
+                throw new KernelException(Errno.EINVAL, "tracing multi attach: " + f.name() + " is given twice");
+            }
+            targets.add(f);
+        }
+        return targets;
+    }
+
+    /** Links the program into every trampoline and publishes the batch, or undoes everything. */
+    private static void link(Trampolines t, BpfTracingMultiLink link) {
+        Batch batch = new Batch(t, link.trampolines.size());
+        try {
+            lockAll(t);
+            try {
+                int i = 0;
+                try {
+                    for (; i < link.trampolines.size(); i++) {
+                        BpfTrampoline tr = link.trampolines.get(i);
+                        tr.multiOldImage = tr.cur;
+                        tr.multiOldFlags = tr.flags;
+                        tr.linkProgLocked(link.nodes.get(i), batch);
+                    }
+                } catch (RuntimeException e) {
+                    rollback(t, link, i, false);
+                    throw e;
+                }
+                try {
+                    batch.publishAttach();
+                } catch (RuntimeException e) {
+                    rollback(t, link, link.trampolines.size(), true);
+                    throw e;
+                }
+                retireOldImages(t, link);
+            } finally {
+                unlockAll(t);
+            }
+        } finally {
+            batch.free();
+        }
+    }
+
+    /**
+     * Undoes the links of nodes {@code [0, count)}: the node leaves its list, the trampoline gets its
+     * old image and flags back, and the new image is freed (retired through grace periods if the
+     * batch was published, since calls may have entered it before ftrace rolled back).
+     */
+    private static void rollback(Trampolines t, BpfTracingMultiLink link, int count, boolean published) {
+        for (int j = 0; j < count; j++) {
+            BpfTrampoline tr = link.trampolines.get(j);
+            tr.progs(link.nodes.get(j).prog.kind()).remove(link.nodes.get(j));
+            BpfTrampImage made = tr.cur;
+            tr.cur = tr.multiOldImage;
+            tr.flags = tr.multiOldFlags;
+            tr.multiOldImage = null;
+            if (made != null && made != tr.cur) {
+                if (published) {
+                    t.imagePut(made);
+                } else {
+                    t.imageFreeUnpublished(made);
+                }
+            }
+        }
+    }
+
+    private static void retireOldImages(Trampolines t, BpfTracingMultiLink link) {
+        for (BpfTrampoline tr : link.trampolines) {
+            BpfTrampImage old = tr.multiOldImage;
+            tr.multiOldImage = null;
+            if (old != null && old != tr.cur) {
+                t.imagePut(old);
+            }
+        }
+    }
+
+    /**
+     * Detaches the link. It fails only if allocating its hashes fails (the link then stays attached
+     * and open) or on a fault injected into ftrace, which the kernel's detach, returning void,
+     * does not expect either.
+     */
+    static void detach(Trampolines t, BpfTracingMultiLink link) {
+        Batch batch = new Batch(t, link.trampolines.size());
+        try {
+            lockAll(t);
+            try {
+                for (int i = 0; i < link.trampolines.size(); i++) {
+                    BpfTrampoline tr = link.trampolines.get(i);
+                    tr.multiOldImage = tr.cur;
+                    tr.multiOldFlags = tr.flags;
+                    tr.unlinkProgLocked(link.nodes.get(i), batch);
+                }
+                batch.publishDetach();
+                retireOldImages(t, link);
+            } finally {
+                unlockAll(t);
+            }
+        } finally {
+            batch.free();
+        }
+        for (BpfTrampoline tr : link.trampolines) {
+            t.put(tr);
+        }
+        link.nodes.get(0).prog.put();
+    }
+
+    /** {@code trampoline_lock_all}: the 32 locks in order, so two multi links never deadlock. */
+    private static void lockAll(Trampolines t) {
+        for (ReentrantLock l : t.locks()) {
+            l.lock();
+        }
+    }
+
+    private static void unlockAll(Trampolines t) {
+        ReentrantLock[] locks = t.locks();
+        for (int i = locks.length - 1; i >= 0; i--) {
+            locks[i].unlock();
+        }
+    }
+
+    /**
+     * {@code trampoline_multi_ops} with {@code struct tracing_multi_data}: records each trampoline's
+     * change in the {@code reg}, {@code unreg} or {@code modify} hash instead of calling ftrace.
+     */
+    private static final class Batch implements TrampolineOps {
+        private final Trampolines t;
+        private final Ftrace ftrace;
+        private FtraceHash reg;
+        private FtraceHash unreg;
+        private FtraceHash modify;
+
+        Batch(Trampolines t, int n) {
+            this.t = t;
+            this.ftrace = t.ftrace();
+            try {
+                reg = ftrace.allocHashFor(n);
+                unreg = ftrace.allocHashFor(n);
+                modify = ftrace.allocHashFor(n);
+            } catch (RuntimeException e) {
+                free();
+                throw e;
+            }
+        }
+
+        @Override
+        public void registerFentry(BpfTrampoline tr, BpfTrampImage im) {
+            reg.add(tr.ip, im);
+        }
+
+        @Override
+        public void modifyFentry(BpfTrampoline tr, BpfTrampImage old, BpfTrampImage im, boolean lockDirectMutex) {
+            modify.add(tr.ip, im);
+        }
+
+        @Override
+        public void unregisterFentry(BpfTrampoline tr, BpfTrampImage old) {
+            unreg.add(tr.ip, old);
+        }
+
+        @Override
+        public boolean putsOldImage() {
+            return false;
+        }
+
+        void publishAttach() {
+            FtraceOps ops = t.sharedDirectOps();
+            if (ops == null) {
+                publishClassicAttach();
+                return;
+            }
+            if (!reg.isEmpty()) {
+                ftrace.updateFtraceDirectAdd(ops, reg);
+            }
+            if (!modify.isEmpty()) {
+                try {
+                    ftrace.updateFtraceDirectMod(ops, modify, true);
+                } catch (RuntimeException e) {
+                    if (!reg.isEmpty()) {
+                        ftrace.updateFtraceDirectDel(ops, reg);
+                    }
+                    throw e;
+                }
+            }
+        }
+
+        void publishDetach() {
+            FtraceOps ops = t.sharedDirectOps();
+            if (ops == null) {
+                for (long ip : unreg.ips()) {
+                    BpfTrampoline tr = t.byIp(ip);
+                    ftrace.unregisterFtraceDirect(tr.fops, unreg.findDirect(ip), false);
+                }
+                for (long ip : modify.ips()) {
+                    ftrace.modifyFtraceDirect(t.byIp(ip).fops, modify.findDirect(ip));
+                }
+                return;
+            }
+            if (!unreg.isEmpty()) {
+                ftrace.updateFtraceDirectDel(ops, unreg);
+            }
+            if (!modify.isEmpty()) {
+                ftrace.updateFtraceDirectMod(ops, modify, true);
+            }
+        }
+
+        /** The batch through each trampoline's own ops; a failure undoes the functions already done. */
+        private void publishClassicAttach() {
+            List<BpfTrampoline> registered = new ArrayList<>();
+            List<BpfTrampoline> modified = new ArrayList<>();
+            try {
+                for (long ip : reg.ips()) {
+                    BpfTrampoline tr = t.byIp(ip);
+                    ftrace.setFilterIp(tr.fops, ip, false, true);
+                    ftrace.registerFtraceDirect(tr.fops, reg.findDirect(ip));
+                    registered.add(tr);
+                }
+                for (long ip : modify.ips()) {
+                    BpfTrampoline tr = t.byIp(ip);
+                    ftrace.modifyFtraceDirect(tr.fops, modify.findDirect(ip));
+                    modified.add(tr);
+                }
+            } catch (RuntimeException e) {
+                for (BpfTrampoline tr : modified) {
+                    ftrace.modifyFtraceDirect(tr.fops, tr.multiOldImage);
+                }
+                for (BpfTrampoline tr : registered) {
+                    ftrace.unregisterFtraceDirect(tr.fops, reg.findDirect(tr.ip), false);
+                }
+                throw e;
+            }
+        }
+
+        void free() {
+            for (FtraceHash h : new FtraceHash[] {reg, unreg, modify}) {
+                if (h != null) {
+                    ftrace.freeHash(h);
+                }
+            }
+        }
+    }
+}

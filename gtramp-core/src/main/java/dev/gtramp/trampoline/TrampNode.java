@@ -1,0 +1,25 @@
+package dev.gtramp.trampoline;
+
+import dev.gtramp.kernel.bpf.BpfProg;
+
+/**
+ * {@code struct bpf_tramp_node}: one program on one trampoline, with the cookie it was attached with
+ * for that function. A single link has one node; a tracing multi link has one per function.
+ */
+final class TrampNode {
+    final BpfProg prog;
+    final long cookie;
+    /** The link the node belongs to, for messages. */
+    final Object link;
+
+    TrampNode(BpfProg prog, long cookie, Object link) {
+        this.prog = prog;
+        this.cookie = cookie;
+        this.link = link;
+    }
+
+    @Override
+    public String toString() {
+        return prog.name() + (cookie != 0 ? " (cookie " + cookie + ")" : "");
+    }
+}

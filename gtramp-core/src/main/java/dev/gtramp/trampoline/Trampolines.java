@@ -1,0 +1,347 @@
+package dev.gtramp.trampoline;
+
+import dev.gtramp.ftrace.Ftrace;
+import dev.gtramp.ftrace.FtraceHash;
+import dev.gtramp.ftrace.FtraceOps;
+import dev.gtramp.kernel.Errno;
+import dev.gtramp.kernel.Kernel;
+import dev.gtramp.kernel.KernelException;
+import dev.gtramp.kernel.KernelFunction;
+import dev.gtramp.kernel.UnsafeVariant;
+import dev.gtramp.kernel.bpf.BpfProg;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The per-function trampolines of one kernel ({@code kernel/bpf/trampoline.c}): the tables that
+ * find a trampoline by key and by ip, {@code trampoline_mutex}, the pool of 32 trampoline locks, the
+ * ftrace strategy, and the attach entry points that give {@link BpfTracingLink}s and
+ * {@link BpfTracingMultiLink}s.
+ *
+ * <p>One instance per kernel ({@link #of(Kernel)}, {@link #create(Kernel, FtraceStrategy)}).
+ */
+public final class Trampolines {
+    /** {@code TRAMPOLINE_LOCKS_BITS}: 32 locks shared by all trampolines. */
+    static final int TRAMPOLINE_LOCKS = 32;
+    /** {@code btf_obj_id(btf_vmlinux) << 32 | 0x80000000}: the key prefix of a vmlinux function. */
+    private static final long VMLINUX_KEY = (1L << 32) | 0x80000000L;
+
+    private final Kernel kernel;
+    private final Ftrace ftrace;
+    private final FtraceStrategy strategy;
+    private final boolean putWithoutPercpuRef;
+    /** {@code trampoline_mutex}: guards both tables and every {@code refcnt}. */
+    private final ReentrantLock trampolineMutex = new ReentrantLock();
+    /** {@code trampoline_key_table}. Guarded by {@link #trampolineMutex}. */
+    private final Map<Long, BpfTrampoline> byKey = new HashMap<>();
+    /**
+     * {@code trampoline_ip_table}: written under {@link #trampolineMutex}, read without it by the
+     * shared direct ops' {@code ops_func}, which runs under {@code direct_mutex} and must not take
+     * {@code trampoline_mutex}.
+     */
+    private final Map<Long, BpfTrampoline> byIp = new ConcurrentHashMap<>();
+    private final ReentrantLock[] locks = new ReentrantLock[TRAMPOLINE_LOCKS];
+    /** {@code direct_ops} of the single-ops strategy; null with {@link FtraceStrategy#CLASSIC}. */
+    private final FtraceOps directOps;
+    private final TrampolineOps normalOps;
+    private final ModifyReturnTargets modifyReturnTargets = new ModifyReturnTargets();
+    private final AtomicLong imagesRetiring = new AtomicLong();
+
+    private Trampolines(Kernel kernel, FtraceStrategy strategy) {
+        this.kernel = kernel;
+        this.ftrace = Ftrace.of(kernel);
+        this.strategy = strategy;
+        this.putWithoutPercpuRef = kernel.config().unsafeVariants().contains(UnsafeVariant.TRAMP_IMAGE_PUT_WITHOUT_PERCPU_REF);
+        for (int i = 0; i < locks.length; i++) {
+            locks[i] = new ReentrantLock();
+        }
+        if (strategy == FtraceStrategy.SINGLE_OPS) {
+            this.directOps = FtraceOps.staticDirect("bpf direct_ops", (ops, ip, cmd) -> {
+                BpfTrampoline tr = byIp.get(ip);
+                return tr == null ? -Errno.ENOENT.code() : tr.opsFunc(cmd);
+            });
+            this.normalOps = new SingleOpsFentry(ftrace, directOps);
+        } else {
+            this.directOps = null;
+            this.normalOps = new ClassicFentry(ftrace);
+        }
+    }
+
+    /**
+     * The kernel's trampolines, created with {@link FtraceStrategy#SINGLE_OPS} on first use unless
+     * {@link #create} chose otherwise first.
+     */
+    public static Trampolines of(Kernel kernel) {
+        return kernel.subsystem(Trampolines.class, k -> new Trampolines(k, FtraceStrategy.SINGLE_OPS));
+    }
+
+    /**
+     * Chooses the kernel's ftrace strategy; must come before any other use of its trampolines.
+     *
+     * @throws KernelException EBUSY if the kernel's trampolines already exist with another strategy
+     */
+    public static Trampolines create(Kernel kernel, FtraceStrategy strategy) {
+        Trampolines t = kernel.subsystem(Trampolines.class, k -> new Trampolines(k, strategy));
+        if (t.strategy != strategy) {
+            throw new KernelException(Errno.EBUSY, "the trampolines of " + kernel + " already use " + t.strategy);
+        }
+        return t;
+    }
+
+    public Kernel kernel() {
+        return kernel;
+    }
+
+    public Ftrace ftrace() {
+        return ftrace;
+    }
+
+    public FtraceStrategy strategy() {
+        return strategy;
+    }
+
+    /** The functions {@code fmod_ret} programs may attach to, beyond the built-in rules. */
+    public ModifyReturnTargets modifyReturnTargets() {
+        return modifyReturnTargets;
+    }
+
+    // ------------------------------------------------------------------ attach
+
+    /** Attaches a fentry, fexit or fmod_ret program to {@code function} with cookie 0. */
+    public BpfTracingLink attach(BpfProg prog, KernelFunction function) {
+        return attach(prog, function, 0);
+    }
+
+    /** Attaches to the function named {@code function}. */
+    public BpfTracingLink attach(BpfProg prog, String function) {
+        return attach(prog, lookup(function), 0);
+    }
+
+    /**
+     * {@code bpf_tracing_prog_attach}: links {@code prog} to the trampoline of {@code function},
+     * creating it if needed, and publishes the new image.
+     *
+     * @throws KernelException naming the function and program: EINVAL for a function the trampoline
+     *         cannot serve or a prototype the program's record does not fit, E2BIG when the function
+     *         has 38 programs, EBUSY when the program is already attached there
+     */
+    public BpfTracingLink attach(BpfProg prog, KernelFunction function, long cookie) {
+        if (prog.attachType().isMulti()) {
+            throw new KernelException(Errno.EINVAL, prog + " is a multi program; attach it with attachMulti");
+        }
+        AttachChecks.check(this, prog, function);
+        prog.get();
+        BpfTrampoline tr = null;
+        try {
+            tr = get(function);
+            BpfTracingLink link = new BpfTracingLink(this, prog, tr, cookie);
+            tr.linkProg(link.node, normalOps);
+            return link;
+        } catch (RuntimeException e) {
+            if (tr != null) {
+                put(tr);
+            }
+            prog.put();
+            throw e;
+        }
+    }
+
+    /**
+     * {@code bpf_program__attach_tracing_multi(prog, pattern, opts)}: one link for many functions,
+     * on their per-function trampolines, published in one batch. See {@link TracingMultiOpts}.
+     */
+    public BpfTracingMultiLink attachMulti(BpfProg prog, String pattern, TracingMultiOpts opts) {
+        return MultiAttach.attach(this, prog, pattern, opts);
+    }
+
+    KernelFunction lookup(String name) {
+        return kernel.find(name).orElseThrow(() -> new KernelException(Errno.ENOENT,
+                "unknown function " + name + ": not in the image's BTF and kallsyms"));
+    }
+
+    // ------------------------------------------------------------------ the tables
+
+    /** {@code bpf_trampoline_compute_key} for a vmlinux function: its BTF id is the image index. */
+    static long key(KernelFunction f) {
+        return VMLINUX_KEY | f.imageFunction().index();
+    }
+
+    /** {@code bpf_trampoline_get}: the function's trampoline with one more reference, created if needed. */
+    BpfTrampoline get(KernelFunction f) {
+        long key = key(f);
+        trampolineMutex.lock();
+        try {
+            BpfTrampoline tr = byKey.get(key);
+            if (tr == null) {
+                ReentrantLock lock = locks[Long.hashCode(key * 0x9E3779B97F4A7C15L) >>> (32 - 5)];
+                FtraceOps fops = strategy == FtraceStrategy.CLASSIC
+                        ? FtraceOps.direct("bpf_trampoline " + f.name(), (ops, ip, cmd) -> byIp.get(ip).opsFunc(cmd))
+                        : null;
+                tr = kernel.allocator().alloc(new BpfTrampoline(this, key, f, lock, fops));
+                byKey.put(key, tr);
+                byIp.put(tr.ip, tr);
+            }
+            tr.refcnt++;
+            return tr;
+        } finally {
+            trampolineMutex.unlock();
+        }
+    }
+
+    /** {@code bpf_trampoline_put}: drops a reference; the last one unhashes and frees the trampoline. */
+    void put(BpfTrampoline tr) {
+        trampolineMutex.lock();
+        try {
+            if (--tr.refcnt > 0) {
+                return;
+            }
+            if (tr.progCount() != 0) {
+                throw new KernelException(Errno.EBUSY, "bpf_trampoline_put of " + tr.function.name()
+                        + " with programs still linked");
+            }
+            if (tr.fops != null) {
+                ftrace.freeFilter(tr.fops);
+            }
+            byKey.remove(tr.key);
+            byIp.remove(tr.ip);
+            kernel.allocator().free(tr, "bpf_trampoline_put");
+        } finally {
+            trampolineMutex.unlock();
+        }
+    }
+
+    /** The trampoline of {@code f}, if one exists. */
+    public Optional<TrampolineInfo> trampoline(KernelFunction f) {
+        trampolineMutex.lock();
+        try {
+            BpfTrampoline tr = byKey.get(key(f));
+            return tr == null ? Optional.empty() : Optional.of(TrampolineInfo.of(tr));
+        } finally {
+            trampolineMutex.unlock();
+        }
+    }
+
+    /** The number of trampolines in the tables. */
+    public int trampolineCount() {
+        trampolineMutex.lock();
+        try {
+            return byKey.size();
+        } finally {
+            trampolineMutex.unlock();
+        }
+    }
+
+    ReentrantLock[] locks() {
+        return locks;
+    }
+
+    BpfTrampoline byIp(long ip) {
+        return byIp.get(ip);
+    }
+
+    TrampolineOps directOps() {
+        return normalOps;
+    }
+
+    FtraceOps sharedDirectOps() {
+        return directOps;
+    }
+
+    // ------------------------------------------------------------------ images
+
+    /** {@code bpf_tramp_image_alloc} and {@code arch_prepare_bpf_trampoline}. */
+    BpfTrampImage newImage(BpfTrampoline tr, int flags) {
+        return kernel.allocator().alloc(new BpfTrampImage(this, tr.function.name(), tr.nrArgs, flags,
+                new ArrayList<>(tr.progs(dev.gtramp.kernel.bpf.BpfTrampKind.FENTRY)),
+                new ArrayList<>(tr.progs(dev.gtramp.kernel.bpf.BpfTrampKind.MODIFY_RETURN)),
+                new ArrayList<>(tr.progs(dev.gtramp.kernel.bpf.BpfTrampKind.FEXIT))));
+    }
+
+    /**
+     * {@code bpf_tramp_image_put}: retires an image no call site calls any more.
+     *
+     * <p>With an origin call: patch {@code ip_after_call} so returning calls skip the fexit programs,
+     * then {@code call_rcu_tasks} (tasks still in the instructions before {@code __bpf_tramp_enter}),
+     * then {@code percpu_ref_kill}; the release ({@link #imageReleased}) waits one more tasks-RCU
+     * grace period for the epilogue and frees. Without: {@code call_rcu_tasks_trace} (modelled by an
+     * RCU grace period: sleepable programs are not modelled), then {@code call_rcu_tasks}, then free.
+     */
+    void imagePut(BpfTrampImage im) {
+        imagesRetiring.incrementAndGet();
+        if (im.callsOrigin()) {
+            im.patchAfterCallToEpilogue();
+            if (putWithoutPercpuRef) {
+                // Broken on purpose: trusts tasks RCU alone, which does not wait for a call that
+                // sleeps in the origin function.
+                kernel.tasksRcu().call(() -> imageFree(im));
+                return;
+            }
+            kernel.tasksRcu().call(im.pcref::kill);
+        } else {
+            kernel.rcu().call(() -> kernel.tasksRcu().call(() -> imageFree(im)));
+        }
+    }
+
+    /** {@code __bpf_tramp_image_release}: the last in-flight origin call has left the image. */
+    void imageReleased(BpfTrampImage im) {
+        kernel.tasksRcu().call(() -> imageFree(im));
+    }
+
+    /** {@code bpf_tramp_image_free} of an image no call site ever called (a failed attach's). */
+    void imageFreeUnpublished(BpfTrampImage im) {
+        im.pcref.exit();
+        kernel.allocator().free(im, "bpf_tramp_image_free");
+    }
+
+    /** {@code bpf_tramp_image_free}. */
+    private void imageFree(BpfTrampImage im) {
+        im.pcref.exit();
+        kernel.allocator().free(im, "bpf_tramp_image_free");
+        imagesRetiring.decrementAndGet();
+    }
+
+    /** Images put but not yet freed (waiting for grace periods or in-flight origin calls). */
+    public long imagesRetiring() {
+        return imagesRetiring.get();
+    }
+
+    /**
+     * Waits until every retired image has been freed: runs RCU and tasks-RCU barriers until none is
+     * pending. Returns false if an image is still held after {@code rounds} rounds (a call inside an
+     * origin function holds it).
+     */
+    public boolean drainRetiredImages(int rounds) {
+        for (int i = 0; i < rounds && imagesRetiring.get() > 0; i++) {
+            kernel.tasksRcu().barrier();
+            kernel.rcu().barrier();
+            kernel.tasksRcu().barrier();
+        }
+        return imagesRetiring.get() == 0;
+    }
+
+    @Override
+    public String toString() {
+        return "trampolines(" + strategy + ", " + trampolineCount() + ")";
+    }
+
+    static FtraceHash singleEntry(Ftrace ftrace, long ip, BpfTrampImage im) {
+        FtraceHash h = ftrace.allocHash(0);
+        h.add(ip, im);
+        return h;
+    }
+
+    static List<String> names(List<KernelFunction> fns) {
+        List<String> out = new ArrayList<>(fns.size());
+        for (KernelFunction f : fns) {
+            out.add(f.name());
+        }
+        return out;
+    }
+}
