@@ -3,6 +3,7 @@ package dev.gtramp.trampoline;
 import dev.gtramp.kernel.CallTarget;
 import dev.gtramp.kernel.Cpu;
 import dev.gtramp.kernel.Frame;
+import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.bpf.BpfProg;
 import dev.gtramp.kernel.bpf.BpfTraceCtx;
 import dev.gtramp.kernel.mm.KernelObject;
@@ -58,12 +59,15 @@ final class BpfTrampImage extends KernelObject implements CallTarget {
     private final String name;
     private final int nrArgs;
     private final int flags;
-    private final BpfProg[] fentry;
-    private final long[] fentryCookies;
-    private final BpfProg[] modifyReturn;
-    private final long[] modifyReturnCookies;
-    private final BpfProg[] fexit;
-    private final long[] fexitCookies;
+    /**
+     * The program lists: a program and its cookie per slot, {@code count} slots used. Written only
+     * by the constructor, before the image is published (the call site's release store), except by
+     * {@link UnsafeVariant#TRAMP_IMAGE_UPDATE_IN_PLACE}'s {@link #rewriteInPlace}, whose plain
+     * stores race with running calls on purpose; hence not final.
+     */
+    private final Slots fentry;
+    private final Slots modifyReturn;
+    private final Slots fexit;
     /** {@code im->pcref}: held by every call that is between {@code __bpf_tramp_enter} and {@code __bpf_tramp_exit}. */
     final PercpuRef pcref;
     /**
@@ -80,29 +84,11 @@ final class BpfTrampImage extends KernelObject implements CallTarget {
         this.name = name;
         this.nrArgs = nrArgs;
         this.flags = flags;
-        this.fentry = progs(fentry);
-        this.fentryCookies = cookies(fentry);
-        this.modifyReturn = progs(modifyReturn);
-        this.modifyReturnCookies = cookies(modifyReturn);
-        this.fexit = progs(fexit);
-        this.fexitCookies = cookies(fexit);
+        int capacity = owner.updatesInPlace() ? BpfTrampoline.BPF_MAX_TRAMP_LINKS : 0;
+        this.fentry = new Slots(fentry, capacity);
+        this.modifyReturn = new Slots(modifyReturn, capacity);
+        this.fexit = new Slots(fexit, capacity);
         this.pcref = owner.kernel().percpuRefs().init(ref -> owner.imageReleased(this));
-    }
-
-    private static BpfProg[] progs(List<TrampNode> nodes) {
-        BpfProg[] a = new BpfProg[nodes.size()];
-        for (int i = 0; i < a.length; i++) {
-            a[i] = nodes.get(i).prog;
-        }
-        return a;
-    }
-
-    private static long[] cookies(List<TrampNode> nodes) {
-        long[] a = new long[nodes.size()];
-        for (int i = 0; i < a.length; i++) {
-            a[i] = nodes.get(i).cookie;
-        }
-        return a;
     }
 
     int flags() {
@@ -116,15 +102,9 @@ final class BpfTrampImage extends KernelObject implements CallTarget {
     /** The programs in the order the image runs them, for tests and messages. */
     List<String> programOrder() {
         List<String> out = new java.util.ArrayList<>();
-        for (BpfProg p : fentry) {
-            out.add("fentry:" + p.name());
-        }
-        for (BpfProg p : modifyReturn) {
-            out.add("fmod_ret:" + p.name());
-        }
-        for (BpfProg p : fexit) {
-            out.add("fexit:" + p.name());
-        }
+        fentry.describe("fentry:", out);
+        modifyReturn.describe("fmod_ret:", out);
+        fexit.describe("fexit:", out);
         return out;
     }
 
@@ -134,13 +114,13 @@ final class BpfTrampImage extends KernelObject implements CallTarget {
         BpfTraceCtx ctx = frame.bpfCtx();
         ctx.begin(nrArgs);
         if ((flags & F_CALL_ORIG) == 0) {
-            runAll(fentry, fentryCookies, ctx);
+            fentry.runAll(ctx);
             return frame.callOrigin();
         }
         Cpu cpu = frame.cpu();
         pcref.get(cpu);
         try {
-            runAll(fentry, fentryCookies, ctx);
+            fentry.runAll(ctx);
             if (!modifyReturnSkipsOrigin(ctx)) {
                 ctx.setReturnValue(frame.callOrigin());
                 // Back in the image after the origin: this is where a freed image would be executed.
@@ -149,17 +129,20 @@ final class BpfTrampImage extends KernelObject implements CallTarget {
                     return ctx.returnValue();
                 }
             }
-            runAll(fexit, fexitCookies, ctx);
+            fexit.runAll(ctx);
             return ctx.returnValue();
         } finally {
-            pcref.put(cpu);
+            // A freed image's ref went with it: the use after free is already reported.
+            if (isLive()) {
+                pcref.put(cpu);
+            }
         }
     }
 
     private boolean modifyReturnSkipsOrigin(BpfTraceCtx ctx) {
-        BpfProg[] progs = modifyReturn;
-        for (int i = 0; i < progs.length; i++) {
-            long r = progs[i].run(ctx, modifyReturnCookies[i]);
+        Slots m = modifyReturn;
+        for (int i = 0; i < m.count; i++) {
+            long r = m.progs[i].run(ctx, m.cookies[i]);
             ctx.setReturnValue(r);
             if (r != 0) {
                 return true;
@@ -168,9 +151,52 @@ final class BpfTrampImage extends KernelObject implements CallTarget {
         return false;
     }
 
-    private static void runAll(BpfProg[] progs, long[] cookies, BpfTraceCtx ctx) {
-        for (int i = 0; i < progs.length; i++) {
-            progs[i].run(ctx, cookies[i]);
+    /**
+     * Broken on purpose ({@link UnsafeVariant#TRAMP_IMAGE_UPDATE_IN_PLACE}): overwrites this image's
+     * lists slot by slot, as patching the running code in place would, instead of building a new
+     * image. Calls running the image meanwhile see a mix of both lists.
+     */
+    void rewriteInPlace(List<TrampNode> newFentry, List<TrampNode> newModifyReturn, List<TrampNode> newFexit) {
+        fentry.overwrite(newFentry);
+        modifyReturn.overwrite(newModifyReturn);
+        fexit.overwrite(newFexit);
+    }
+
+    /** One program list of the image: programs and cookies by slot. */
+    private static final class Slots {
+        final BpfProg[] progs;
+        final long[] cookies;
+        int count;
+
+        Slots(List<TrampNode> nodes, int capacity) {
+            int n = nodes.size();
+            progs = new BpfProg[Math.max(n, capacity)];
+            cookies = new long[progs.length];
+            for (int i = 0; i < n; i++) {
+                progs[i] = nodes.get(i).prog;
+                cookies[i] = nodes.get(i).cookie;
+            }
+            count = n;
+        }
+
+        void runAll(BpfTraceCtx ctx) {
+            for (int i = 0; i < count; i++) {
+                progs[i].run(ctx, cookies[i]);
+            }
+        }
+
+        void overwrite(List<TrampNode> nodes) {
+            for (int i = 0; i < nodes.size(); i++) {
+                progs[i] = nodes.get(i).prog;
+                cookies[i] = nodes.get(i).cookie;
+            }
+            count = nodes.size();
+        }
+
+        void describe(String prefix, List<String> out) {
+            for (int i = 0; i < count; i++) {
+                out.add(prefix + progs[i].name());
+            }
         }
     }
 

@@ -145,9 +145,14 @@ final class BpfTrampoline extends KernelObject {
             retire(old, ops);
             return;
         }
+        if (owner.updatesInPlace() && cur != null && cur.callsOrigin() == needsOriginCall()) {
+            // Broken on purpose: no new image, no swap; the running image is overwritten.
+            cur.rewriteInPlace(progs(BpfTrampKind.FENTRY), progs(BpfTrampKind.MODIFY_RETURN), progs(BpfTrampKind.FEXIT));
+            return;
+        }
         while (true) {
             int f = flags & BpfTrampImage.F_SHARE_IPMODIFY;
-            if (!progs(BpfTrampKind.FEXIT).isEmpty() || !progs(BpfTrampKind.MODIFY_RETURN).isEmpty()) {
+            if (needsOriginCall()) {
                 f |= BpfTrampImage.F_CALL_ORIG;
                 if ((f & BpfTrampImage.F_SHARE_IPMODIFY) != 0) {
                     f |= BpfTrampImage.F_ORIG_STACK;
@@ -177,6 +182,10 @@ final class BpfTrampoline extends KernelObject {
             retire(old, ops);
             return;
         }
+    }
+
+    private boolean needsOriginCall() {
+        return !progs(BpfTrampKind.FEXIT).isEmpty() || !progs(BpfTrampKind.MODIFY_RETURN).isEmpty();
     }
 
     private void retire(BpfTrampImage old, TrampolineOps ops) {

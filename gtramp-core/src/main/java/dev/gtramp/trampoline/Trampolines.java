@@ -37,6 +37,7 @@ public final class Trampolines {
     private final Ftrace ftrace;
     private final FtraceStrategy strategy;
     private final boolean putWithoutPercpuRef;
+    private final boolean updatesInPlace;
     /** {@code trampoline_mutex}: guards both tables and every {@code refcnt}. */
     private final ReentrantLock trampolineMutex = new ReentrantLock();
     /** {@code trampoline_key_table}. Guarded by {@link #trampolineMutex}. */
@@ -59,6 +60,7 @@ public final class Trampolines {
         this.ftrace = Ftrace.of(kernel);
         this.strategy = strategy;
         this.putWithoutPercpuRef = kernel.config().unsafeVariants().contains(UnsafeVariant.TRAMP_IMAGE_PUT_WITHOUT_PERCPU_REF);
+        this.updatesInPlace = kernel.config().unsafeVariants().contains(UnsafeVariant.TRAMP_IMAGE_UPDATE_IN_PLACE);
         for (int i = 0; i < locks.length; i++) {
             locks[i] = new ReentrantLock();
         }
@@ -255,6 +257,11 @@ public final class Trampolines {
     }
 
     // ------------------------------------------------------------------ images
+
+    /** Whether the kernel runs the broken {@link UnsafeVariant#TRAMP_IMAGE_UPDATE_IN_PLACE}. */
+    boolean updatesInPlace() {
+        return updatesInPlace;
+    }
 
     /** {@code bpf_tramp_image_alloc} and {@code arch_prepare_bpf_trampoline}. */
     BpfTrampImage newImage(BpfTrampoline tr, int flags) {
