@@ -8,8 +8,6 @@ import dev.gtramp.kernel.KernelException;
 import dev.gtramp.kernel.bpf.BpfAttachType;
 import dev.gtramp.kernel.bpf.BpfProg;
 import dev.gtramp.kernel.bpf.BpfProgBody;
-import dev.gtramp.kernel.image.KernelImage;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -28,21 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * arguments (and, for fexit, the return value) that {@code bpf_prog_test_run} passes. Attaching an
  * already linked program again must fail; detaching and attaching again must work.
  */
-class FentryFexitSelftestTest {
-    private Kernel kernel;
-
-    @AfterEach
-    void close() {
-        if (kernel != null) {
-            kernel.close();
-        }
-    }
-
-    private Trampolines boot(FtraceStrategy strategy) {
-        kernel = Kernel.boot(KernelImage.linux618());
-        return Trampolines.create(kernel, strategy);
-    }
-
+class FentryFexitSelftestTest extends SelftestKernel {
     /** The skeleton: eight programs and the .bss they write. */
     static final class Skel {
         final long[] bss = new long[8];
