@@ -33,7 +33,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * published per function through each trampoline's own ops, which is what the link would cost there.
  */
 final class MultiAttach {
-    /** The most targets one link may name ({@code MAX_KPROBE_MULTI_CNT}, the bound multi links share). */
+    /** The most targets one link may name: the model's bound, 2^20 like kprobe_multi's {@code MAX_KPROBE_MULTI_CNT}. */
     static final int MAX_MULTI_CNT = 1 << 20;
 
     private MultiAttach() {
