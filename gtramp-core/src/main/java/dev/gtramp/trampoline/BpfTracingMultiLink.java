@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class BpfTracingMultiLink implements AutoCloseable {
     private final Trampolines owner;
-    private final BpfProg prog;
+    final BpfProg prog;
     final List<BpfTrampoline> trampolines;
     final List<TrampNode> nodes;
     private final AtomicBoolean closed = new AtomicBoolean();

@@ -11,6 +11,7 @@ import dev.gtramp.kernel.percpu.PercpuRef;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -60,10 +61,10 @@ final class BpfTrampImage extends KernelObject implements CallTarget {
     private final int nrArgs;
     private final int flags;
     /**
-     * The program lists: a program and its cookie per slot, {@code count} slots used. Written only
-     * by the constructor, before the image is published (the call site's release store), except by
-     * {@link UnsafeVariant#TRAMP_IMAGE_UPDATE_IN_PLACE}'s {@link #rewriteInPlace}, whose plain
-     * stores race with running calls on purpose; hence not final.
+     * The program lists: a program and its cookie per slot, {@code count} slots used. Filled by the
+     * constructor, before the image is published (the call site's release store), and never changed
+     * after, except by {@link UnsafeVariant#TRAMP_IMAGE_UPDATE_IN_PLACE}'s {@link #rewriteInPlace},
+     * whose plain stores race with running calls on purpose.
      */
     private final Slots fentry;
     private final Slots modifyReturn;
@@ -101,7 +102,7 @@ final class BpfTrampImage extends KernelObject implements CallTarget {
 
     /** The programs in the order the image runs them, for tests and messages. */
     List<String> programOrder() {
-        List<String> out = new java.util.ArrayList<>();
+        List<String> out = new ArrayList<>();
         fentry.describe("fentry:", out);
         modifyReturn.describe("fmod_ret:", out);
         fexit.describe("fexit:", out);

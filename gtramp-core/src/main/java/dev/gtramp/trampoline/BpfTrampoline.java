@@ -1,6 +1,7 @@
 package dev.gtramp.trampoline;
 
 import dev.gtramp.ftrace.FtraceOps;
+import dev.gtramp.ftrace.OpsCmd;
 import dev.gtramp.kernel.Errno;
 import dev.gtramp.kernel.KernelException;
 import dev.gtramp.kernel.KernelFunction;
@@ -201,8 +202,8 @@ final class BpfTrampoline extends KernelObject {
      * {@code bpf_tramp_ftrace_ops_func}: ftrace asks whether this trampoline can share its function
      * with an IPMODIFY user (livepatch). Returns 0 or a negative errno.
      */
-    int opsFunc(dev.gtramp.ftrace.OpsCmd cmd) {
-        if (cmd != dev.gtramp.ftrace.OpsCmd.ENABLE_SHARE_IPMODIFY_SELF) {
+    int opsFunc(OpsCmd cmd) {
+        if (cmd != OpsCmd.ENABLE_SHARE_IPMODIFY_SELF) {
             // direct_mutex is held: take tr->mutex only if free, to keep the order tr->mutex => direct_mutex.
             if (!mutex.tryLock()) {
                 return -Errno.EAGAIN.code();
@@ -234,7 +235,7 @@ final class BpfTrampoline extends KernelObject {
                 default -> throw new IllegalStateException(cmd.toString());
             }
         } finally {
-            if (cmd != dev.gtramp.ftrace.OpsCmd.ENABLE_SHARE_IPMODIFY_SELF) {
+            if (cmd != OpsCmd.ENABLE_SHARE_IPMODIFY_SELF) {
                 mutex.unlock();
             }
         }
@@ -242,7 +243,7 @@ final class BpfTrampoline extends KernelObject {
 
     private int updateReturningErrno() {
         try {
-            update(owner.directOps(), false);
+            update(owner.normalOps(), false);
             return 0;
         } catch (KernelException e) {
             return -e.errno().code();

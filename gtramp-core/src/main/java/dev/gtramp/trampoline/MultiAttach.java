@@ -220,7 +220,7 @@ final class MultiAttach {
         for (BpfTrampoline tr : link.trampolines) {
             t.put(tr);
         }
-        link.nodes.get(0).prog.put();
+        link.prog.put();
     }
 
     /** {@code trampoline_lock_all}: the 32 locks in order, so two multi links never deadlock. */

@@ -36,7 +36,8 @@ final class SingleOpsFentry implements TrampolineOps {
     }
 
     private void withOneEntry(long ip, BpfTrampImage im, Consumer<FtraceHash> update) {
-        FtraceHash h = Trampolines.singleEntry(ftrace, ip, im);
+        FtraceHash h = ftrace.allocHash(0);
+        h.add(ip, im);
         try {
             update.accept(h);
         } finally {

@@ -1,18 +1,17 @@
 package dev.gtramp.trampoline;
 
 import dev.gtramp.ftrace.Ftrace;
-import dev.gtramp.ftrace.FtraceHash;
 import dev.gtramp.ftrace.FtraceOps;
+import dev.gtramp.ftrace.OpsCmd;
 import dev.gtramp.kernel.Errno;
 import dev.gtramp.kernel.Kernel;
 import dev.gtramp.kernel.KernelException;
 import dev.gtramp.kernel.KernelFunction;
 import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.bpf.BpfProg;
+import dev.gtramp.kernel.bpf.BpfTrampKind;
 
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -65,10 +64,7 @@ public final class Trampolines {
             locks[i] = new ReentrantLock();
         }
         if (strategy == FtraceStrategy.SINGLE_OPS) {
-            this.directOps = FtraceOps.staticDirect("bpf direct_ops", (ops, ip, cmd) -> {
-                BpfTrampoline tr = byIp.get(ip);
-                return tr == null ? -Errno.ENOENT.code() : tr.opsFunc(cmd);
-            });
+            this.directOps = FtraceOps.staticDirect("bpf direct_ops", this::opsFunc);
             this.normalOps = new SingleOpsFentry(ftrace, directOps);
         } else {
             this.directOps = null;
@@ -184,7 +180,7 @@ public final class Trampolines {
             if (tr == null) {
                 ReentrantLock lock = locks[Long.hashCode(key * 0x9E3779B97F4A7C15L) >>> (32 - 5)];
                 FtraceOps fops = strategy == FtraceStrategy.CLASSIC
-                        ? FtraceOps.direct("bpf_trampoline " + f.name(), (ops, ip, cmd) -> byIp.get(ip).opsFunc(cmd))
+                        ? FtraceOps.direct("bpf_trampoline " + f.name(), this::opsFunc)
                         : null;
                 tr = kernel.allocator().alloc(new BpfTrampoline(this, key, f, lock, fops));
                 byKey.put(key, tr);
@@ -219,6 +215,12 @@ public final class Trampolines {
         }
     }
 
+    /** {@code ops_func} of every BPF direct ops: the trampoline at {@code ip} answers. */
+    private int opsFunc(FtraceOps ops, long ip, OpsCmd cmd) {
+        BpfTrampoline tr = byIp.get(ip);
+        return tr == null ? -Errno.ENOENT.code() : tr.opsFunc(cmd);
+    }
+
     /** The trampoline of {@code f}, if one exists. */
     public Optional<TrampolineInfo> trampoline(KernelFunction f) {
         trampolineMutex.lock();
@@ -248,7 +250,8 @@ public final class Trampolines {
         return byIp.get(ip);
     }
 
-    TrampolineOps directOps() {
+    /** The ops that publish through ftrace at once: the kernel's strategy, for everything but multi links. */
+    TrampolineOps normalOps() {
         return normalOps;
     }
 
@@ -266,9 +269,7 @@ public final class Trampolines {
     /** {@code bpf_tramp_image_alloc} and {@code arch_prepare_bpf_trampoline}. */
     BpfTrampImage newImage(BpfTrampoline tr, int flags) {
         return kernel.allocator().alloc(new BpfTrampImage(this, tr.function.name(), tr.nrArgs, flags,
-                new ArrayList<>(tr.progs(dev.gtramp.kernel.bpf.BpfTrampKind.FENTRY)),
-                new ArrayList<>(tr.progs(dev.gtramp.kernel.bpf.BpfTrampKind.MODIFY_RETURN)),
-                new ArrayList<>(tr.progs(dev.gtramp.kernel.bpf.BpfTrampKind.FEXIT))));
+                tr.progs(BpfTrampKind.FENTRY), tr.progs(BpfTrampKind.MODIFY_RETURN), tr.progs(BpfTrampKind.FEXIT)));
     }
 
     /**
@@ -336,19 +337,5 @@ public final class Trampolines {
     @Override
     public String toString() {
         return "trampolines(" + strategy + ", " + trampolineCount() + ")";
-    }
-
-    static FtraceHash singleEntry(Ftrace ftrace, long ip, BpfTrampImage im) {
-        FtraceHash h = ftrace.allocHash(0);
-        h.add(ip, im);
-        return h;
-    }
-
-    static List<String> names(List<KernelFunction> fns) {
-        List<String> out = new ArrayList<>(fns.size());
-        for (KernelFunction f : fns) {
-            out.add(f.name());
-        }
-        return out;
     }
 }

@@ -4,6 +4,7 @@ import dev.gtramp.kernel.Cpu;
 import dev.gtramp.kernel.Errno;
 import dev.gtramp.kernel.Kernel;
 import dev.gtramp.kernel.KernelException;
+import dev.gtramp.kernel.btf.FunctionPrototype;
 import dev.gtramp.kernel.percpu.PerCpuLong;
 
 import java.util.Objects;
@@ -46,7 +47,7 @@ public final class BpfProg implements AutoCloseable {
     private final PerCpuLong runs;
     private final PerCpuLong misses;
     private final AtomicInteger refs = new AtomicInteger(1);
-    /** The final counters once the per-CPU ones are freed; written before {@link #freed} is set. */
+    /** The final counters, set when the per-CPU ones are freed; {@link #stats()} reads them from then on. */
     private volatile BpfProgStats finalStats;
 
     private BpfProg(Builder b) {
@@ -226,10 +227,10 @@ public final class BpfProg implements AutoCloseable {
 
         /** Declares that the body reads {@code ctx[0..n)} directly ({@code BPF_PROG} with n arguments). */
         public Builder readsArgs(int n) {
-            if (n < 0 || n > dev.gtramp.kernel.btf.FunctionPrototype.MAX_BPF_FUNC_ARGS) {
+            if (n < 0 || n > FunctionPrototype.MAX_BPF_FUNC_ARGS) {
                 throw new KernelException(Errno.EINVAL, "prog " + name + ": cannot read " + n
                         + " context arguments (MAX_BPF_FUNC_ARGS is "
-                        + dev.gtramp.kernel.btf.FunctionPrototype.MAX_BPF_FUNC_ARGS + ")");
+                        + FunctionPrototype.MAX_BPF_FUNC_ARGS + ")");
             }
             this.ctxArgs = n;
             return this;

@@ -3,7 +3,6 @@ package dev.gtramp.stress.trampoline;
 import dev.gtramp.kernel.Cpu;
 import dev.gtramp.kernel.Kernel;
 import dev.gtramp.kernel.KernelConfig;
-import dev.gtramp.kernel.KernelException;
 import dev.gtramp.kernel.KernelFunction;
 import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.bpf.BpfAttachType;
@@ -53,8 +52,6 @@ abstract class TrampolineTrial {
             return cpu.callWith(f, args);
         } catch (KasanException e) {
             return FREED;
-        } catch (KernelException e) {
-            return OTHER;
         } catch (RuntimeException e) {
             return OTHER;
         }
