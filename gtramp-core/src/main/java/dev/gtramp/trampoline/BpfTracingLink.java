@@ -51,7 +51,7 @@ public final class BpfTracingLink implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        tr.unlinkProg(node, owner.normalOps());
+        owner.unlinkRegular(tr, node);
         owner.put(tr);
         prog.put();
     }

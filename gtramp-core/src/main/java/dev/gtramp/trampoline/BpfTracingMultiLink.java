@@ -2,6 +2,7 @@ package dev.gtramp.trampoline;
 
 import dev.gtramp.kernel.Errno;
 import dev.gtramp.kernel.KernelException;
+import dev.gtramp.kernel.KernelFunction;
 import dev.gtramp.kernel.bpf.BpfProg;
 
 import java.util.ArrayList;
@@ -9,27 +10,69 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The upstream {@code tracing_multi} link: one program on the per-function trampolines of many
- * functions, with a cookie per function, attached and detached as one batch
- * ({@code bpf_trampoline_multi_attach/detach}). Closing it twice does nothing; any other use of a
- * closed link is {@code EBADF}.
+ * A tracing multi link: one program on many functions, with a cookie per function, attached and
+ * detached as one batch. Depending on the kernel's {@link MultiLinkMode} the program sits on each
+ * function's per-function trampoline (upstream {@code bpf_trampoline_multi_attach/detach}) or on each
+ * function's {@code kfunc_md}, served by {@code bpf_global_caller} ({@code struct bpf_gtramp_link}),
+ * with {@linkplain #fallbacks() fallbacks} to trampolines for functions the caller cannot serve.
+ * Closing it twice does nothing; any other use of a closed link is {@code EBADF}.
  */
 public final class BpfTracingMultiLink implements AutoCloseable {
     private final Trampolines owner;
     final BpfProg prog;
+    private final List<KernelFunction> functions;
+    private final long[] cookies;
+    /** {@link MultiLinkMode#PER_FUNCTION}: the trampolines and this link's node on each; else null. */
     final List<BpfTrampoline> trampolines;
     final List<TrampNode> nodes;
+    /** Global modes: one entry per function; else null. */
+    final GlobalTrampoline.GlobalEntry[] entries;
+    /** Global modes: the functions served by their trampolines. Written under {@code global_tr_lock} while attaching. */
+    final List<MultiLinkFallback> fallbacks = new ArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
 
+    /** A link on per-function trampolines. */
     BpfTracingMultiLink(Trampolines owner, BpfProg prog, List<BpfTrampoline> trampolines, long[] cookies) {
         this.owner = owner;
         this.prog = prog;
         this.trampolines = List.copyOf(trampolines);
+        this.cookies = cookiesFor(trampolines.size(), cookies);
+        List<KernelFunction> fs = new ArrayList<>(trampolines.size());
         List<TrampNode> n = new ArrayList<>(trampolines.size());
         for (int i = 0; i < trampolines.size(); i++) {
-            n.add(new TrampNode(prog, cookies == null ? 0 : cookies[i], this));
+            fs.add(trampolines.get(i).function);
+            n.add(new TrampNode(prog, this.cookies[i], this));
         }
+        this.functions = List.copyOf(fs);
         this.nodes = List.copyOf(n);
+        this.entries = null;
+    }
+
+    /** A link on the global trampoline. */
+    static BpfTracingMultiLink global(Trampolines owner, BpfProg prog, List<KernelFunction> functions, long[] cookies) {
+        return new BpfTracingMultiLink(owner, prog, functions, cookies, true);
+    }
+
+    private BpfTracingMultiLink(Trampolines owner, BpfProg prog, List<KernelFunction> functions, long[] cookies,
+                                boolean global) {
+        this.owner = owner;
+        this.prog = prog;
+        this.functions = List.copyOf(functions);
+        this.cookies = cookiesFor(functions.size(), cookies);
+        this.entries = new GlobalTrampoline.GlobalEntry[functions.size()];
+        for (int i = 0; i < entries.length; i++) {
+            entries[i] = new GlobalTrampoline.GlobalEntry(functions.get(i), this.cookies[i]);
+        }
+        this.trampolines = null;
+        this.nodes = null;
+    }
+
+    private static long[] cookiesFor(int n, long[] given) {
+        long[] c = new long[n];
+        if (given != null) {
+            System.arraycopy(given, 0, c, 0, n);
+        }
+        return c;
     }
 
     public BpfProg prog() {
@@ -40,9 +83,9 @@ public final class BpfTracingMultiLink implements AutoCloseable {
     /** The functions, in the order given (the order of the cookies). */
     public List<String> functions() {
         checkOpen();
-        List<String> out = new ArrayList<>(trampolines.size());
-        for (BpfTrampoline tr : trampolines) {
-            out.add(tr.function.name());
+        List<String> out = new ArrayList<>(functions.size());
+        for (KernelFunction f : functions) {
+            out.add(f.name());
         }
         return out;
     }
@@ -50,15 +93,20 @@ public final class BpfTracingMultiLink implements AutoCloseable {
     /** The cookies, one per function. */
     public long[] cookies() {
         checkOpen();
-        long[] c = new long[nodes.size()];
-        for (int i = 0; i < c.length; i++) {
-            c[i] = nodes.get(i).cookie;
-        }
-        return c;
+        return cookies.clone();
+    }
+
+    /**
+     * The functions {@code bpf_global_caller} cannot serve and their trampolines serve instead, each
+     * with the reason; empty on per-function trampolines, where every function has its trampoline.
+     */
+    public List<MultiLinkFallback> fallbacks() {
+        checkOpen();
+        return List.copyOf(fallbacks);
     }
 
     public int size() {
-        return trampolines.size();
+        return functions.size();
     }
 
     public boolean isClosed() {
@@ -68,7 +116,11 @@ public final class BpfTracingMultiLink implements AutoCloseable {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            MultiAttach.detach(owner, this);
+            if (entries != null) {
+                owner.global().detach(this);
+            } else {
+                MultiAttach.detach(owner, this);
+            }
         }
     }
 
@@ -80,7 +132,8 @@ public final class BpfTracingMultiLink implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "tracing multi link(" + prog.name() + " on " + trampolines.size() + " functions"
+        return "tracing multi link(" + prog.name() + " on " + functions.size() + " functions"
+                + (fallbacks.isEmpty() ? "" : ", " + fallbacks.size() + " on trampolines")
                 + (closed.get() ? ", closed" : "") + ")";
     }
 }

@@ -46,6 +46,13 @@ final class BpfTrampImage extends KernelObject implements CallTarget {
     static final int F_ORIG_STACK = 1 << 1;
     /** {@code BPF_TRAMP_F_SHARE_IPMODIFY}: a trampoline flag ({@code tr->flags}), kept with the image flags. */
     static final int F_SHARE_IPMODIFY = 1 << 2;
+    /**
+     * {@code BPF_TRAMP_F_MIX}: a trampoline flag. The trampoline serves a function whose
+     * {@code kfunc_md} has programs, carrying them as shim links; the function came from, or goes
+     * back to, {@code bpf_global_caller}, so registering and unregistering are
+     * {@code update_ftrace_direct_mod}s of its entry in {@code direct_ops}.
+     */
+    static final int F_MIX = 1 << 3;
 
     private static final VarHandle AFTER_CALL_JUMPS;
 

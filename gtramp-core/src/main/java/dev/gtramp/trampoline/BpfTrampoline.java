@@ -5,6 +5,7 @@ import dev.gtramp.ftrace.OpsCmd;
 import dev.gtramp.kernel.Errno;
 import dev.gtramp.kernel.KernelException;
 import dev.gtramp.kernel.KernelFunction;
+import dev.gtramp.kernel.bpf.BpfProg;
 import dev.gtramp.kernel.bpf.BpfTrampKind;
 import dev.gtramp.kernel.mm.KernelObject;
 
@@ -67,6 +68,31 @@ final class BpfTrampoline extends KernelObject {
         return progs.get(0).size() + progs.get(1).size() + progs.get(2).size();
     }
 
+    /** Whether programs are linked and every one is a shim of the function's {@code kfunc_md}. Under {@link #mutex}. */
+    boolean onlyShims() {
+        if (progCount() == 0) {
+            return false;
+        }
+        for (List<TrampNode> list : progs) {
+            for (TrampNode n : list) {
+                if (!n.shim) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** The shim node carrying {@code prog}, or null. Under {@link #mutex}. */
+    TrampNode findShim(BpfProg prog) {
+        for (TrampNode n : progs(prog.kind())) {
+            if (n.shim && n.prog == prog) {
+                return n;
+            }
+        }
+        return null;
+    }
+
     /**
      * {@code __bpf_trampoline_link_prog}: adds the node and publishes a new image. On failure the
      * node is removed again and the trampoline is as before.
@@ -116,19 +142,37 @@ final class BpfTrampoline extends KernelObject {
     }
 
     void unlinkProgLocked(TrampNode node, TrampolineOps ops) {
+        unlinkProgLocked(node, ops, false);
+    }
+
+    /**
+     * Unlinks {@code node}; with {@code dropOnlyShims}, if only shims of the function's
+     * {@code kfunc_md} are left, unlinks them too, so the update hands the function back to the
+     * global caller. Returns whether it did. On failure every list is as before.
+     */
+    boolean unlinkProgLocked(TrampNode node, TrampolineOps ops, boolean dropOnlyShims) {
         guard();
         List<TrampNode> list = progs(node.prog.kind());
-        int at = list.indexOf(node);
-        if (at < 0) {
+        if (!list.contains(node)) {
             throw new KernelException(Errno.ENOENT, node.prog + " is not attached to " + function.name());
         }
-        list.remove(at);
+        List<List<TrampNode>> saved = List.of(List.copyOf(progs.get(0)), List.copyOf(progs.get(1)),
+                List.copyOf(progs.get(2)));
+        list.remove(node);
+        boolean dropShims = dropOnlyShims && onlyShims();
+        if (dropShims) {
+            progs.forEach(List::clear);
+        }
         try {
             update(ops, true);
         } catch (RuntimeException e) {
-            list.add(at, node);
+            for (int k = 0; k < progs.size(); k++) {
+                progs.get(k).clear();
+                progs.get(k).addAll(saved.get(k));
+            }
             throw e;
         }
+        return dropShims;
     }
 
     /**
@@ -142,7 +186,7 @@ final class BpfTrampoline extends KernelObject {
             BpfTrampImage old = cur;
             ops.unregisterFentry(this, old);
             cur = null;
-            flags &= BpfTrampImage.F_SHARE_IPMODIFY;
+            flags &= BpfTrampImage.F_SHARE_IPMODIFY | BpfTrampImage.F_MIX;
             retire(old, ops);
             return;
         }
@@ -152,7 +196,7 @@ final class BpfTrampoline extends KernelObject {
             return;
         }
         while (true) {
-            int f = flags & BpfTrampImage.F_SHARE_IPMODIFY;
+            int f = flags & (BpfTrampImage.F_SHARE_IPMODIFY | BpfTrampImage.F_MIX);
             if (needsOriginCall()) {
                 f |= BpfTrampImage.F_CALL_ORIG;
                 if ((f & BpfTrampImage.F_SHARE_IPMODIFY) != 0) {

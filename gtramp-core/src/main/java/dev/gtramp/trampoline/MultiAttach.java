@@ -1,8 +1,5 @@
 package dev.gtramp.trampoline;
 
-import dev.gtramp.ftrace.Ftrace;
-import dev.gtramp.ftrace.FtraceHash;
-import dev.gtramp.ftrace.FtraceOps;
 import dev.gtramp.kernel.Errno;
 import dev.gtramp.kernel.Kernel;
 import dev.gtramp.kernel.KernelException;
@@ -48,6 +45,17 @@ final class MultiAttach {
         long[] cookies = opts == null ? null : opts.cookies;
         for (KernelFunction f : targets) {
             AttachChecks.check(t, prog, f);
+        }
+        if (t.global() != null) {
+            BpfTracingMultiLink link = BpfTracingMultiLink.global(t, prog, targets, cookies);
+            prog.get();
+            try {
+                t.global().attach(link);
+            } catch (RuntimeException e) {
+                prog.put();
+                throw e;
+            }
+            return link;
         }
         prog.get();
         List<BpfTrampoline> trs = new ArrayList<>(targets.size());
@@ -129,7 +137,7 @@ final class MultiAttach {
 
     /** Links the program into every trampoline and publishes the batch, or undoes everything. */
     private static void link(Trampolines t, BpfTracingMultiLink link) {
-        Batch batch = new Batch(t, link.trampolines.size());
+        DirectBatch batch = new DirectBatch(t, link.trampolines.size());
         try {
             lockAll(t);
             try {
@@ -199,7 +207,7 @@ final class MultiAttach {
      * does not expect either.
      */
     static void detach(Trampolines t, BpfTracingMultiLink link) {
-        Batch batch = new Batch(t, link.trampolines.size());
+        DirectBatch batch = new DirectBatch(t, link.trampolines.size());
         try {
             lockAll(t);
             try {
@@ -224,137 +232,16 @@ final class MultiAttach {
     }
 
     /** {@code trampoline_lock_all}: the 32 locks in order, so two multi links never deadlock. */
-    private static void lockAll(Trampolines t) {
+    static void lockAll(Trampolines t) {
         for (ReentrantLock l : t.locks()) {
             l.lock();
         }
     }
 
-    private static void unlockAll(Trampolines t) {
+    static void unlockAll(Trampolines t) {
         ReentrantLock[] locks = t.locks();
         for (int i = locks.length - 1; i >= 0; i--) {
             locks[i].unlock();
-        }
-    }
-
-    /**
-     * {@code trampoline_multi_ops} with {@code struct tracing_multi_data}: records each trampoline's
-     * change in the {@code reg}, {@code unreg} or {@code modify} hash instead of calling ftrace.
-     */
-    private static final class Batch implements TrampolineOps {
-        private final Trampolines t;
-        private final Ftrace ftrace;
-        private FtraceHash reg;
-        private FtraceHash unreg;
-        private FtraceHash modify;
-
-        Batch(Trampolines t, int n) {
-            this.t = t;
-            this.ftrace = t.ftrace();
-            try {
-                reg = ftrace.allocHashFor(n);
-                unreg = ftrace.allocHashFor(n);
-                modify = ftrace.allocHashFor(n);
-            } catch (RuntimeException e) {
-                free();
-                throw e;
-            }
-        }
-
-        @Override
-        public void registerFentry(BpfTrampoline tr, BpfTrampImage im) {
-            reg.add(tr.ip, im);
-        }
-
-        @Override
-        public void modifyFentry(BpfTrampoline tr, BpfTrampImage old, BpfTrampImage im, boolean lockDirectMutex) {
-            modify.add(tr.ip, im);
-        }
-
-        @Override
-        public void unregisterFentry(BpfTrampoline tr, BpfTrampImage old) {
-            unreg.add(tr.ip, old);
-        }
-
-        @Override
-        public boolean putsOldImage() {
-            return false;
-        }
-
-        void publishAttach() {
-            FtraceOps ops = t.sharedDirectOps();
-            if (ops == null) {
-                publishClassicAttach();
-                return;
-            }
-            if (!reg.isEmpty()) {
-                ftrace.updateFtraceDirectAdd(ops, reg);
-            }
-            if (!modify.isEmpty()) {
-                try {
-                    ftrace.updateFtraceDirectMod(ops, modify, true);
-                } catch (RuntimeException e) {
-                    if (!reg.isEmpty()) {
-                        ftrace.updateFtraceDirectDel(ops, reg);
-                    }
-                    throw e;
-                }
-            }
-        }
-
-        void publishDetach() {
-            FtraceOps ops = t.sharedDirectOps();
-            if (ops == null) {
-                for (long ip : unreg.ips()) {
-                    BpfTrampoline tr = t.byIp(ip);
-                    ftrace.unregisterFtraceDirect(tr.fops, unreg.findDirect(ip), false);
-                }
-                for (long ip : modify.ips()) {
-                    ftrace.modifyFtraceDirect(t.byIp(ip).fops, modify.findDirect(ip));
-                }
-                return;
-            }
-            if (!unreg.isEmpty()) {
-                ftrace.updateFtraceDirectDel(ops, unreg);
-            }
-            if (!modify.isEmpty()) {
-                ftrace.updateFtraceDirectMod(ops, modify, true);
-            }
-        }
-
-        /** The batch through each trampoline's own ops; a failure undoes the functions already done. */
-        private void publishClassicAttach() {
-            List<BpfTrampoline> registered = new ArrayList<>();
-            List<BpfTrampoline> modified = new ArrayList<>();
-            try {
-                for (long ip : reg.ips()) {
-                    BpfTrampoline tr = t.byIp(ip);
-                    ftrace.setFilterIp(tr.fops, ip, false, true);
-                    ftrace.registerFtraceDirect(tr.fops, reg.findDirect(ip));
-                    registered.add(tr);
-                }
-                for (long ip : modify.ips()) {
-                    BpfTrampoline tr = t.byIp(ip);
-                    ftrace.modifyFtraceDirect(tr.fops, modify.findDirect(ip));
-                    modified.add(tr);
-                }
-            } catch (RuntimeException e) {
-                for (BpfTrampoline tr : modified) {
-                    ftrace.modifyFtraceDirect(tr.fops, tr.multiOldImage);
-                }
-                for (BpfTrampoline tr : registered) {
-                    ftrace.unregisterFtraceDirect(tr.fops, reg.findDirect(tr.ip), false);
-                }
-                throw e;
-            }
-        }
-
-        void free() {
-            for (FtraceHash h : new FtraceHash[] {reg, unreg, modify}) {
-                if (h != null) {
-                    ftrace.freeHash(h);
-                }
-            }
         }
     }
 }

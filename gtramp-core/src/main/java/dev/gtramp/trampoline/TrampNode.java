@@ -11,11 +11,21 @@ final class TrampNode {
     final long cookie;
     /** The link the node belongs to, for messages. */
     final Object link;
+    /**
+     * {@code bpf_shim_tramp_link}: the node carries a program of the function's {@code kfunc_md}
+     * (a tracing multi link of the global trampoline), not a link of this trampoline's own.
+     */
+    final boolean shim;
 
     TrampNode(BpfProg prog, long cookie, Object link) {
+        this(prog, cookie, link, false);
+    }
+
+    TrampNode(BpfProg prog, long cookie, Object link, boolean shim) {
         this.prog = prog;
         this.cookie = cookie;
         this.link = link;
+        this.shim = shim;
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.gtramp.trampoline;
 import dev.gtramp.ftrace.Ftrace;
 import dev.gtramp.ftrace.FtraceOps;
 import dev.gtramp.ftrace.OpsCmd;
+import dev.gtramp.kernel.CallTarget;
 import dev.gtramp.kernel.Errno;
 import dev.gtramp.kernel.Kernel;
 import dev.gtramp.kernel.KernelException;
@@ -34,7 +35,10 @@ public final class Trampolines {
 
     private final Kernel kernel;
     private final Ftrace ftrace;
+    private final TrampolinesConfig config;
     private final FtraceStrategy strategy;
+    /** The global trampoline of {@link MultiLinkMode#GLOBAL_HASH} and {@code GLOBAL_PADDING}; else null. */
+    private final GlobalTrampoline global;
     private final boolean putWithoutPercpuRef;
     private final boolean updatesInPlace;
     /** {@code trampoline_mutex}: guards both tables and every {@code refcnt}. */
@@ -54,10 +58,11 @@ public final class Trampolines {
     private final ModifyReturnTargets modifyReturnTargets = new ModifyReturnTargets();
     private final AtomicLong imagesRetiring = new AtomicLong();
 
-    private Trampolines(Kernel kernel, FtraceStrategy strategy) {
+    private Trampolines(Kernel kernel, TrampolinesConfig config) {
         this.kernel = kernel;
         this.ftrace = Ftrace.of(kernel);
-        this.strategy = strategy;
+        this.config = config;
+        this.strategy = config.ftraceStrategy();
         this.putWithoutPercpuRef = kernel.config().unsafeVariants().contains(UnsafeVariant.TRAMP_IMAGE_PUT_WITHOUT_PERCPU_REF);
         this.updatesInPlace = kernel.config().unsafeVariants().contains(UnsafeVariant.TRAMP_IMAGE_UPDATE_IN_PLACE);
         for (int i = 0; i < locks.length; i++) {
@@ -65,11 +70,18 @@ public final class Trampolines {
         }
         if (strategy == FtraceStrategy.SINGLE_OPS) {
             this.directOps = FtraceOps.staticDirect("bpf direct_ops", this::opsFunc);
-            this.normalOps = new SingleOpsFentry(ftrace, directOps);
+            this.normalOps = new SingleOpsFentry(this, ftrace, directOps);
         } else {
             this.directOps = null;
             this.normalOps = new ClassicFentry(ftrace);
         }
+        this.global = config.multiLinkMode().isGlobal()
+                ? new GlobalTrampoline(this, new KfuncMds(kernel, config.freeProtocol(), newMdIndex(config)))
+                : null;
+    }
+
+    private KfuncMdIndex newMdIndex(TrampolinesConfig c) {
+        return new NonBlockingMdIndex(); // PENDING
     }
 
     /**
@@ -77,18 +89,28 @@ public final class Trampolines {
      * {@link #create} chose otherwise first.
      */
     public static Trampolines of(Kernel kernel) {
-        return kernel.subsystem(Trampolines.class, k -> new Trampolines(k, FtraceStrategy.SINGLE_OPS));
+        return kernel.subsystem(Trampolines.class, k -> new Trampolines(k, TrampolinesConfig.defaults()));
     }
 
     /**
-     * Chooses the kernel's ftrace strategy; must come before any other use of its trampolines.
+     * Chooses the kernel's ftrace strategy, with per-function multi links; must come before any other
+     * use of its trampolines.
      *
-     * @throws KernelException EBUSY if the kernel's trampolines already exist with another strategy
+     * @throws KernelException EBUSY if the kernel's trampolines already exist with another configuration
      */
     public static Trampolines create(Kernel kernel, FtraceStrategy strategy) {
-        Trampolines t = kernel.subsystem(Trampolines.class, k -> new Trampolines(k, strategy));
-        if (t.strategy != strategy) {
-            throw new KernelException(Errno.EBUSY, "the trampolines of " + kernel + " already use " + t.strategy);
+        return create(kernel, TrampolinesConfig.defaults().withFtraceStrategy(strategy));
+    }
+
+    /**
+     * Chooses how the kernel's trampolines are built; must come before any other use of them.
+     *
+     * @throws KernelException EBUSY if the kernel's trampolines already exist with another configuration
+     */
+    public static Trampolines create(Kernel kernel, TrampolinesConfig config) {
+        Trampolines t = kernel.subsystem(Trampolines.class, k -> new Trampolines(k, config));
+        if (!t.config.equals(config)) {
+            throw new KernelException(Errno.EBUSY, "the trampolines of " + kernel + " already use " + t.config);
         }
         return t;
     }
@@ -103,6 +125,10 @@ public final class Trampolines {
 
     public FtraceStrategy strategy() {
         return strategy;
+    }
+
+    public TrampolinesConfig config() {
+        return config;
     }
 
     /** The functions {@code fmod_ret} programs may attach to, beyond the built-in rules. */
@@ -140,7 +166,11 @@ public final class Trampolines {
         try {
             tr = get(function);
             BpfTracingLink link = new BpfTracingLink(this, prog, tr, cookie);
-            tr.linkProg(link.node, normalOps);
+            if (global != null) {
+                global.linkRegular(tr, link.node);
+            } else {
+                tr.linkProg(link.node, normalOps);
+            }
             return link;
         } catch (RuntimeException e) {
             if (tr != null) {
@@ -215,21 +245,97 @@ public final class Trampolines {
         }
     }
 
-    /** {@code ops_func} of every BPF direct ops: the trampoline at {@code ip} answers. */
+    /** {@code bpf_trampoline_unlink_prog} of a regular link. */
+    void unlinkRegular(BpfTrampoline tr, TrampNode node) {
+        if (global != null) {
+            global.unlinkRegular(tr, node);
+        } else {
+            tr.unlinkProg(node, normalOps);
+        }
+    }
+
+    /**
+     * {@code ops_func} of every BPF direct ops: the trampoline at {@code ip} answers; an entry of
+     * {@code bpf_global_caller} shares its function with an IPMODIFY user as it is
+     * ({@code bpf_gtramp_ftrace_ops_func}: the caller takes the origin address from the stack).
+     */
     private int opsFunc(FtraceOps ops, long ip, OpsCmd cmd) {
         BpfTrampoline tr = byIp.get(ip);
-        return tr == null ? -Errno.ENOENT.code() : tr.opsFunc(cmd);
+        if (tr == null) {
+            return global != null ? 0 : -Errno.ENOENT.code();
+        }
+        return tr.opsFunc(cmd);
     }
 
     /** The trampoline of {@code f}, if one exists. */
     public Optional<TrampolineInfo> trampoline(KernelFunction f) {
+        BpfTrampoline tr;
         trampolineMutex.lock();
         try {
-            BpfTrampoline tr = byKey.get(key(f));
-            return tr == null ? Optional.empty() : Optional.of(TrampolineInfo.of(tr));
+            tr = byKey.get(key(f));
+            if (tr == null) {
+                return Optional.empty();
+            }
+            // Held so the trampoline outlives the query; its lock is taken outside trampoline_mutex.
+            tr.refcnt++;
         } finally {
             trampolineMutex.unlock();
         }
+        try {
+            return Optional.of(TrampolineInfo.of(tr));
+        } finally {
+            put(tr);
+        }
+    }
+
+    /**
+     * The trampoline of {@code f} if one exists with programs linked. The caller holds the
+     * trampoline's lock.
+     */
+    BpfTrampoline existingWithProgs(KernelFunction f) {
+        trampolineMutex.lock();
+        try {
+            BpfTrampoline tr = byKey.get(key(f));
+            return tr != null && tr.progCount() > 0 ? tr : null;
+        } finally {
+            trampolineMutex.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ the global trampoline
+
+    GlobalTrampoline global() {
+        return global;
+    }
+
+    /** {@code bpf_global_caller}, the direct call target of every function the global ops serve. */
+    CallTarget globalCaller() {
+        return global.caller();
+    }
+
+    /** The {@code kfunc_md} of {@code f}, if the kernel has the global trampoline and {@code f} an md. */
+    public Optional<KfuncMdInfo> kfuncMd(KernelFunction f) {
+        if (global == null) {
+            return Optional.empty();
+        }
+        KfuncMds mds = global.mds();
+        mds.mutex().lock();
+        try {
+            KfuncMd md = mds.index().lookup(f.ip());
+            return md == null ? Optional.empty() : Optional.of(KfuncMdInfo.of(md));
+        } finally {
+            mds.mutex().unlock();
+        }
+    }
+
+    /** The number of published {@code kfunc_md}s (0 without the global trampoline). */
+    public int kfuncMdCount() {
+        return global == null ? 0 : global.mds().size();
+    }
+
+    /** {@code kfunc_md}s unpublished but not yet freed (waiting for grace periods or origin calls). */
+    public long kfuncMdsRetiring() {
+        return global == null ? 0 : global.mds().retiring();
     }
 
     /** The number of trampolines in the tables. */
@@ -326,16 +432,16 @@ public final class Trampolines {
      * origin function holds it).
      */
     public boolean drainRetiredImages(int rounds) {
-        for (int i = 0; i < rounds && imagesRetiring.get() > 0; i++) {
+        for (int i = 0; i < rounds && imagesRetiring.get() + kfuncMdsRetiring() > 0; i++) {
             kernel.tasksRcu().barrier();
             kernel.rcu().barrier();
             kernel.tasksRcu().barrier();
         }
-        return imagesRetiring.get() == 0;
+        return imagesRetiring.get() + kfuncMdsRetiring() == 0;
     }
 
     @Override
     public String toString() {
-        return "trampolines(" + strategy + ", " + trampolineCount() + ")";
+        return "trampolines(" + strategy + ", " + config.multiLinkMode() + ", " + trampolineCount() + ")";
     }
 }

@@ -32,15 +32,39 @@ class FentryFexitSelftestTest extends SelftestKernel {
         final long[] bss = new long[8];
         final List<BpfProg> progs = new ArrayList<>();
         final List<AutoCloseable> links = new ArrayList<>();
+        /**
+         * Loaded as multi programs ({@code bpf_to_tracing_multi}: FENTRY_MULTI or FEXIT_MULTI, each
+         * verified against its function) and attached as one-function multi links
+         * ({@code bpf_attach_as_tracing_multi}), as the global trampoline's {@code fentry_multi} and
+         * {@code fexit_multi} subtests do.
+         */
+        final boolean multi;
+
+        Skel() {
+            this(false);
+        }
+
+        Skel(boolean multi) {
+            this.multi = multi;
+        }
 
         void add(Kernel k, BpfAttachType type, int n, int args, boolean ret, BpfProgBody body) {
-            BpfProg.Builder b = BpfProg.builder(k, "test" + n, type).readsArgs(args).body(body);
+            BpfProg.Builder b = BpfProg.builder(k, "test" + n, multi ? type.multi() : type).readsArgs(args).body(body);
+            if (multi) {
+                b.attachBtfId(target(n - 1));
+            }
             progs.add((ret ? b.readsReturn() : b).load());
+        }
+
+        static String target(int i) {
+            return "bpf_fentry_test" + (i + 1);
         }
 
         void attach(Trampolines t) {
             for (int i = 0; i < progs.size(); i++) {
-                links.add(t.attach(progs.get(i), "bpf_fentry_test" + (i + 1)));
+                links.add(multi
+                        ? t.attachMulti(progs.get(i), null, TracingMultiOpts.create().names(List.of(target(i))))
+                        : t.attach(progs.get(i), target(i)));
             }
         }
 
@@ -54,7 +78,11 @@ class FentryFexitSelftestTest extends SelftestKernel {
 
     /** {@code progs/fentry_test.c}. */
     static Skel fentrySkel(Kernel k) {
-        Skel s = new Skel();
+        return fentrySkel(k, false);
+    }
+
+    static Skel fentrySkel(Kernel k, boolean multi) {
+        Skel s = new Skel(multi);
         long[] r = s.bss;
         BpfAttachType t = BpfAttachType.TRACE_FENTRY;
         s.add(k, t, 1, 1, false, c -> set(r, 0, c.intArg(0) == 1));
@@ -72,7 +100,11 @@ class FentryFexitSelftestTest extends SelftestKernel {
 
     /** {@code progs/fexit_test.c}: the same checks plus the return value, the last BPF_PROG argument. */
     static Skel fexitSkel(Kernel k) {
-        Skel s = new Skel();
+        return fexitSkel(k, false);
+    }
+
+    static Skel fexitSkel(Kernel k, boolean multi) {
+        Skel s = new Skel(multi);
         long[] r = s.bss;
         BpfAttachType t = BpfAttachType.TRACE_FEXIT;
         s.add(k, t, 1, 1, true, c -> set(r, 0, c.intArg(0) == 1 && (int) c.ret() == 2));
@@ -165,7 +197,10 @@ class FentryFexitSelftestTest extends SelftestKernel {
         assertNothingAttached(t);
     }
 
-    /** No trampoline, no patched site, no direct entry and, after the grace periods, no image. */
+    /**
+     * No trampoline, no {@code kfunc_md}, no patched site, no direct entry and, after the grace periods,
+     * no image, md or md program node; no KASAN report.
+     */
     static void assertNothingAttached(Trampolines t) {
         assertEquals(0, t.trampolineCount());
         assertEquals(0, t.ftrace().directFunctionCount());
@@ -173,6 +208,9 @@ class FentryFexitSelftestTest extends SelftestKernel {
         assertTrue(t.drainRetiredImages(10), "images still retiring: " + t.imagesRetiring());
         assertEquals(0, t.kernel().allocator().snapshot().usage("bpf_tramp_image").liveObjects());
         assertEquals(0, t.kernel().allocator().snapshot().usage("bpf_trampoline").liveObjects());
-        assertEquals(0, t.kernel().allocator().violations());
+        assertEquals(0, t.kfuncMdCount());
+        assertEquals(0, t.kernel().allocator().snapshot().usage("kfunc_md").liveObjects());
+        assertEquals(0, t.kernel().allocator().snapshot().usage("kfunc_md_tramp_prog").liveObjects());
+        assertEquals(0, t.kernel().allocator().violations(), () -> "KASAN: " + t.kernel().allocator().reports());
     }
 }

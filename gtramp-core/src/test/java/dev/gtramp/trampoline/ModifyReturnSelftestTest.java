@@ -52,9 +52,25 @@ class ModifyReturnSelftestTest extends SelftestKernel {
         final List<String> targets = new ArrayList<>();
         final List<AutoCloseable> links = new ArrayList<>();
 
+        /** Loaded and attached as multi programs on {@code bpf_modify_return_test} only (see {@link #Skel(Kernel, boolean)}). */
+        final boolean multi;
+
         Skel(Kernel k) {
+            this(k, false);
+        }
+
+        /**
+         * With {@code multi}, the fork's {@code serial_test_modify_return_multi}: the three programs
+         * of {@code bpf_modify_return_test} as FENTRY_MULTI, MODIFY_RETURN_MULTI and FEXIT_MULTI,
+         * each attached as a one-function multi link; {@code bpf_modify_return_test2} (seven
+         * arguments, one on the stack) has none, so it always runs.
+         */
+        Skel(Kernel k, boolean multi) {
+            this.multi = multi;
             addPrograms(k, 0, "", "bpf_modify_return_test", 2, 4);
-            addPrograms(k, 1, "2", "bpf_modify_return_test2", 7, 29);
+            if (!multi) {
+                addPrograms(k, 1, "2", "bpf_modify_return_test2", 7, 29);
+            }
         }
 
         /**
@@ -89,7 +105,10 @@ class ModifyReturnSelftestTest extends SelftestKernel {
 
         private void add(Kernel k, String name, BpfAttachType type, String target, int args, boolean ret,
                          BpfProgBody body) {
-            BpfProg.Builder b = BpfProg.builder(k, name, type).readsArgs(args).body(body);
+            BpfProg.Builder b = BpfProg.builder(k, name, multi ? type.multi() : type).readsArgs(args).body(body);
+            if (multi) {
+                b.attachBtfId(target);
+            }
             progs.add((ret ? b.readsReturn() : b).load());
             targets.add(target);
         }
@@ -102,7 +121,9 @@ class ModifyReturnSelftestTest extends SelftestKernel {
         /** {@code modify_return__attach}: every program on its {@code SEC()} target. */
         void attach(Trampolines t) {
             for (int i = 0; i < progs.size(); i++) {
-                links.add(t.attach(progs.get(i), targets.get(i)));
+                links.add(multi
+                        ? t.attachMulti(progs.get(i), null, TracingMultiOpts.create().names(List.of(targets.get(i))))
+                        : t.attach(progs.get(i), targets.get(i)));
             }
         }
 

@@ -13,6 +13,7 @@ import dev.gtramp.kernel.image.ImageFunction;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -276,9 +277,9 @@ class TracingMultiSelftestTest extends SelftestKernel {
      * calls ({@code bpf_fentry_test_sinfo}), which add nothing.
      */
     @ParameterizedTest
-    @EnumSource(FtraceStrategy.class)
-    void linkApiPattern(FtraceStrategy strategy) throws Exception {
-        Trampolines t = boot(strategy);
+    @MethodSource("dev.gtramp.trampoline.SelftestKernel#allConfigs")
+    void linkApiPattern(TrampolinesConfig config) throws Exception {
+        Trampolines t = boot(config);
         Skel skel = new Skel(kernel);
         BpfTracingMultiLink fentry = t.attachMulti(skel.testFentry, "bpf_fentry_test*", null);
         skel.links.add(fentry);
@@ -298,9 +299,9 @@ class TracingMultiSelftestTest extends SelftestKernel {
 
     /** {@code link_api_ids}: {@code test_link_api_ids(false)}. */
     @ParameterizedTest
-    @EnumSource(FtraceStrategy.class)
-    void linkApiIds(FtraceStrategy strategy) throws Exception {
-        linkApiIds(boot(strategy), false);
+    @MethodSource("dev.gtramp.trampoline.SelftestKernel#allConfigs")
+    void linkApiIds(TrampolinesConfig config) throws Exception {
+        linkApiIds(boot(config), false);
     }
 
     /**
@@ -309,9 +310,9 @@ class TracingMultiSelftestTest extends SelftestKernel {
      * {@code cnt = 1}, so they get {@code cookies[0] = 8}, which is what the checker expects there.
      */
     @ParameterizedTest
-    @EnumSource(FtraceStrategy.class)
-    void cookies(FtraceStrategy strategy) throws Exception {
-        linkApiIds(boot(strategy), true);
+    @MethodSource("dev.gtramp.trampoline.SelftestKernel#allConfigs")
+    void cookies(TrampolinesConfig config) throws Exception {
+        linkApiIds(boot(config), true);
     }
 
     /** {@code test_link_api_ids(test_cookies)}. */
@@ -367,9 +368,9 @@ class TracingMultiSelftestTest extends SelftestKernel {
      * keeps the subsets reproducible here.
      */
     @ParameterizedTest
-    @EnumSource(FtraceStrategy.class)
-    void intersect(FtraceStrategy strategy) throws Exception {
-        Trampolines t = boot(strategy);
+    @MethodSource("dev.gtramp.trampoline.SelftestKernel#allConfigs")
+    void intersect(TrampolinesConfig config) throws Exception {
+        Trampolines t = boot(config);
         Checker checker = new Checker(kernel);
         // test_result_fentry_1, test_result_fexit_1, test_result_fentry_2, test_result_fexit_2
         long[] results = new long[4];

@@ -49,5 +49,32 @@ public enum UnsafeVariant {
      * of building a new image and swapping the call site to it: a call already inside the image can
      * run the old fentry programs and the new fexit programs.
      */
-    TRAMP_IMAGE_UPDATE_IN_PLACE
+    TRAMP_IMAGE_UPDATE_IN_PLACE,
+    /**
+     * {@code kfunc_md_put} frees the md one RCU grace period after unlinking it, without
+     * {@code percpu_ref_kill} and its wait: a call that sleeps in the origin function (an RCU
+     * quiescent state) holds the md's {@code percpu_ref}, and returns to run the fexit programs of a
+     * freed md.
+     */
+    KFUNC_MD_FREE_AFTER_RCU_ONLY,
+    /**
+     * {@code kfunc_md_put} kills the md's {@code percpu_ref} right after unlinking it and frees the md
+     * on the release, with no grace period of its own: neither the {@code call_rcu} before the kill
+     * nor the tasks-RCU grace periods after it. The kill's switch to atomic mode waits only for
+     * {@code rcu_read_lock} sections, so a caller running the fentry programs outside one (the v2
+     * caller, which relies on tasks RCU there) walks a freed md.
+     */
+    KFUNC_MD_KILL_BEFORE_GRACE_PERIOD,
+    /**
+     * {@code kfunc_md_create} and {@code kfunc_md_put} look up, count {@code users} and insert or
+     * remove without {@code kfunc_md_mutex}: two creates can both miss and insert two mds, and a put
+     * can free the md a racing create just took.
+     */
+    KFUNC_MD_USERS_UNLOCKED,
+    /**
+     * Moving a function between the global caller and its own trampoline deletes the ip from
+     * {@code direct_ops} and adds it back with the new target ({@code update_ftrace_direct_del}, then
+     * {@code _add}) instead of one {@code update_ftrace_direct_mod}: calls in between run no program.
+     */
+    GTRAMP_MIX_DEL_THEN_ADD
 }

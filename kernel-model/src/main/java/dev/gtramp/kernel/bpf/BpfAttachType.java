@@ -39,6 +39,15 @@ public enum BpfAttachType {
         return multi;
     }
 
+    /** The multi form of this type ({@code bpf_to_tracing_multi}); a multi type is its own. */
+    public BpfAttachType multi() {
+        return switch (kind) {
+            case FENTRY -> TRACE_FENTRY_MULTI;
+            case FEXIT -> TRACE_FEXIT_MULTI;
+            case MODIFY_RETURN -> MODIFY_RETURN_MULTI;
+        };
+    }
+
     /** The {@code SEC()} prefix libbpf gives this type. */
     public String section() {
         String base = switch (kind) {

@@ -4,6 +4,7 @@ import dev.gtramp.kernel.Cpu;
 import dev.gtramp.kernel.Errno;
 import dev.gtramp.kernel.Kernel;
 import dev.gtramp.kernel.KernelException;
+import dev.gtramp.kernel.KernelFunction;
 import dev.gtramp.kernel.btf.FunctionPrototype;
 import dev.gtramp.kernel.percpu.PerCpuLong;
 
@@ -23,7 +24,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code btf_ctx_access} and {@code btf_check_type_match} would; at run time
  * {@link BpfTraceCtx#arg(int)} refuses an access beyond the record, so the declaration cannot
  * understate. A multi program is verified against the untyped {@code bpf_multi_func} and may
- * declare no direct access at all.
+ * declare no direct access at all, unless it names a first target ({@link Builder#attachBtfId}), as
+ * the global trampoline's multi programs may (Menglong Dong's tracing multi-link): it is verified
+ * against that function, and attaching checks every target against it
+ * ({@code btf_check_func_part_match}).
  *
  * <p><b>Recursion guard</b> ({@code __bpf_prog_enter_recur}): {@code prog->active} is a per-CPU
  * counter incremented on entry; if it was not 0 the program is already running on this CPU (its
@@ -42,6 +46,8 @@ public final class BpfProg implements AutoCloseable {
     private final BpfProgBody body;
     private final int ctxArgs;
     private final boolean readsReturn;
+    /** {@code attach_btf_id}: the function the verifier checked the program against, or null. */
+    private final KernelFunction attachBtfFunction;
     /** {@code prog->active}: one writer per CPU (the CPU's thread), so plain per-CPU slots suffice. */
     private final PerCpuLong active;
     private final PerCpuLong runs;
@@ -57,6 +63,7 @@ public final class BpfProg implements AutoCloseable {
         this.body = b.body;
         this.ctxArgs = b.ctxArgs;
         this.readsReturn = b.readsReturn;
+        this.attachBtfFunction = b.attachBtfFunction;
         this.active = kernel.perCpu().allocLong();
         this.runs = kernel.perCpu().allocLong();
         this.misses = kernel.perCpu().allocLong();
@@ -95,10 +102,24 @@ public final class BpfProg implements AutoCloseable {
     }
 
     /**
+     * The function the verifier checked a multi program's context accesses against
+     * ({@code attach_btf_id}, its first target), or null for one verified against
+     * {@code bpf_multi_func}.
+     */
+    public KernelFunction attachBtfFunction() {
+        return attachBtfFunction;
+    }
+
+    /**
      * Why this program cannot attach to a function with {@code nrArgs} argument registers returning
      * {@code returnsVoid ? void : a value}, in the verifier's words, or {@code null} if it can.
      */
     public String prototypeMismatch(String function, int nrArgs, boolean returnsVoid) {
+        return prototypeMismatch(ctxArgs, readsReturn, name, function, nrArgs, returnsVoid);
+    }
+
+    private static String prototypeMismatch(int ctxArgs, boolean readsReturn, String name, String function,
+                                             int nrArgs, boolean returnsVoid) {
         if (ctxArgs > nrArgs) {
             return "func '" + function + "' doesn't have " + (ctxArgs - 1) + "-th argument (prog " + name
                     + " reads " + ctxArgs + " arguments, " + function + " takes " + nrArgs + ")";
@@ -212,6 +233,8 @@ public final class BpfProg implements AutoCloseable {
         private BpfProgBody body;
         private int ctxArgs;
         private boolean readsReturn;
+        private String attachBtfId;
+        private KernelFunction attachBtfFunction;
 
         private Builder(Kernel kernel, String name, BpfAttachType attachType) {
             this.kernel = Objects.requireNonNull(kernel, "kernel");
@@ -243,6 +266,17 @@ public final class BpfProg implements AutoCloseable {
         }
 
         /**
+         * {@code attach_btf_id} of a multi program: the first target, against which the verifier
+         * checks the declared context accesses, so that the program may read {@code ctx[n]} and the
+         * return value directly (the global trampoline's tracing multi-link). Every target is then
+         * checked against this one when attaching.
+         */
+        public Builder attachBtfId(String function) {
+            this.attachBtfId = Objects.requireNonNull(function, "function");
+            return this;
+        }
+
+        /**
          * {@code BPF_PROG_LOAD}: verifies the declaration and loads the program.
          *
          * @throws KernelException EINVAL naming the program when the verifier would reject it
@@ -250,6 +284,22 @@ public final class BpfProg implements AutoCloseable {
         public BpfProg load() {
             if (body == null) {
                 throw new KernelException(Errno.EINVAL, "prog " + name + " has no body");
+            }
+            if (attachBtfId != null) {
+                if (!attachType.isMulti()) {
+                    throw new KernelException(Errno.EINVAL, "prog " + name + ": attachBtfId is for multi programs; "
+                            + attachType.section() + " programs name their function when they attach");
+                }
+                attachBtfFunction = kernel.find(attachBtfId).orElseThrow(() -> new KernelException(Errno.ENOENT,
+                        "prog " + name + ": attach_btf_id names " + attachBtfId + ", which is not in the image"));
+                FunctionPrototype p = attachBtfFunction.prototype();
+                String why = readsReturn && attachType.kind() == BpfTrampKind.FENTRY
+                        ? "an fentry program has no return value to read"
+                        : prototypeMismatch(ctxArgs, readsReturn, name, attachBtfId, p.argRegs(), p.returnSize() == 0);
+                if (why != null) {
+                    throw new KernelException(Errno.EINVAL, "prog " + name + ": invalid bpf_context access: " + why);
+                }
+                return new BpfProg(this);
             }
             if (attachType.isMulti() && ctxArgs > 0) {
                 // The verifier checks multi programs against bpf_multi_func, which has no typed arguments.

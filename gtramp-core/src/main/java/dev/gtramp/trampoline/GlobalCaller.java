@@ -1,0 +1,112 @@
+package dev.gtramp.trampoline;
+
+import dev.gtramp.kernel.CallTarget;
+import dev.gtramp.kernel.Cpu;
+import dev.gtramp.kernel.Frame;
+import dev.gtramp.kernel.bpf.BpfTraceCtx;
+import dev.gtramp.kernel.bpf.BpfTrampKind;
+import dev.gtramp.kernel.rcu.RcuReader;
+
+/**
+ * {@code bpf_global_caller}: the one trampoline of every function a tracing multi link serves
+ * through the global ops, the direct call target of all of their entry sites.
+ *
+ * <p>{@code bpf_global_caller_run}, step by step ({@link #enter}):
+ * <ol>
+ * <li>find the function's {@link KfuncMd} ({@code kfunc_md_get_rcu}) in a read-side section; none
+ *     (the md is leaving while the site still calls here) resumes the function;</li>
+ * <li>store {@code nr_args} and the ip for {@code bpf_get_func_arg_cnt} and {@code bpf_get_func_ip};</li>
+ * <li>if {@code md->bpf_origin_call}: {@code kfunc_md_enter}, the {@code percpu_ref_get} that keeps
+ *     the md alive while the origin function runs (and may sleep);</li>
+ * <li>the fentry programs, each with its cookie; without an origin call, resume the function;</li>
+ * <li>the fmod_ret programs from a zero return slot; a non-zero result skips the rest and the
+ *     origin call;</li>
+ * <li>the origin call, its return value into the slot;</li>
+ * <li>the fexit programs, which see the slot;</li>
+ * <li>{@code kfunc_md_exit} ({@code percpu_ref_put}) and return the slot to the function's caller.</li>
+ * </ol>
+ * What keeps the md alive at each step is the kernel's {@link KfuncMdFreeProtocol}: with
+ * {@code RCU_THEN_KILL} the read-side section lasts from the lookup to the origin call and the
+ * fexit list is walked in a second one; with {@code KILL_THEN_TASKS_RCU} it covers only the lookup
+ * and the ref, and tasks RCU covers the rest.
+ *
+ * <p>No lock, no allocation, no wait for a writer: a lookup, list walks and per-CPU counters.
+ */
+final class GlobalCaller implements CallTarget {
+    private final KfuncMdIndex index;
+    private final boolean rcuAcrossPrograms;
+
+    GlobalCaller(KfuncMdIndex index, KfuncMdFreeProtocol protocol) {
+        this.index = index;
+        this.rcuAcrossPrograms = protocol == KfuncMdFreeProtocol.RCU_THEN_KILL;
+    }
+
+    @Override
+    public long enter(Frame frame) {
+        Cpu cpu = frame.cpu();
+        RcuReader rcu = cpu.rcu();
+        rcu.lock();
+        KfuncMd md = index.find(frame);
+        if (md == null) {
+            rcu.unlock();
+            return frame.callOrigin();
+        }
+        md.access();
+        BpfTraceCtx ctx = frame.bpfCtx();
+        ctx.begin(md.nrArgs);
+        boolean origin = md.originCall();
+        if (origin) {
+            md.pcref.get(cpu);
+        }
+        if (!rcuAcrossPrograms) {
+            rcu.unlock();
+        }
+        if (!origin) {
+            try {
+                md.runAll(BpfTrampKind.FENTRY, ctx);
+            } finally {
+                if (rcuAcrossPrograms) {
+                    rcu.unlock();
+                }
+            }
+            return frame.callOrigin();
+        }
+        try {
+            boolean skipOrigin;
+            try {
+                md.runAll(BpfTrampKind.FENTRY, ctx);
+                skipOrigin = md.runModifyReturn(ctx);
+            } finally {
+                if (rcuAcrossPrograms) {
+                    rcu.unlock();
+                }
+            }
+            if (!skipOrigin) {
+                ctx.setReturnValue(frame.callOrigin());
+            }
+            // Back from the origin: the md is held by the ref alone; a freed one is reported here.
+            md.access();
+            if (rcuAcrossPrograms) {
+                rcu.lock();
+            }
+            try {
+                md.runAll(BpfTrampKind.FEXIT, ctx);
+            } finally {
+                if (rcuAcrossPrograms) {
+                    rcu.unlock();
+                }
+            }
+            return ctx.returnValue();
+        } finally {
+            // A freed md's ref went with it: the use after free is already reported.
+            if (md.isLive()) {
+                md.pcref.put(cpu);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "bpf_global_caller";
+    }
+}

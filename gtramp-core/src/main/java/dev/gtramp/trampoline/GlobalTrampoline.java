@@ -1,0 +1,373 @@
+package dev.gtramp.trampoline;
+
+import dev.gtramp.ftrace.DynFtrace;
+import dev.gtramp.kernel.KernelFunction;
+import dev.gtramp.kernel.bpf.BpfProg;
+import dev.gtramp.kernel.bpf.BpfTrampKind;
+import dev.gtramp.kernel.btf.FunctionPrototype;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The global trampoline ({@code bpf_gtrampoline_link_prog} and {@code bpf_gtrampoline_unlink_prog},
+ * with the mixing of github menglongdong/bpf): tracing multi links served by one
+ * {@link GlobalCaller}, and how they share functions with per-function trampolines.
+ *
+ * <p><b>Attach.</b> Under {@code global_tr_lock} and all trampoline locks, for each function:
+ * {@code kfunc_md_create}, {@code kfunc_md_bpf_link}; then the function is served one of three ways.
+ * <ul>
+ * <li>By the global caller: a function whose md just got its first program is recorded for the
+ *     global ops.</li>
+ * <li>By its trampoline, because a regular link already has one there: the program joins it as a
+ *     shim ({@code bpf_gtrampoline_link_shim}) and the trampoline is marked
+ *     {@link BpfTrampImage#F_MIX}, so that it hands the function to the global caller when its last
+ *     regular link goes.</li>
+ * <li>By its trampoline, because the global caller cannot serve it (stack arguments, more than six
+ *     argument registers, an IPMODIFY user such as livepatch): a fallback, reported by the link.</li>
+ * </ul>
+ * Then one {@code update_ftrace_direct_add} for every new entry (global caller and fallback
+ * trampolines alike: all are entries of the one {@code direct_ops}) and one
+ * {@code update_ftrace_direct_mod} for changed trampolines. A failure anywhere undoes every
+ * function: programs unlinked, shims removed with the old images restored, trampolines and mds put.
+ *
+ * <p><b>A regular link</b> on a function the global caller serves takes it over: every program of
+ * the md joins the trampoline as a shim, and the function's entry moves from the global caller to
+ * the trampoline's image with one {@code update_ftrace_direct_mod}; when the last regular link
+ * goes, the shims go too and one {@code update_ftrace_direct_mod} moves it back. The md keeps every
+ * program throughout, so either target runs each program once.
+ *
+ * <p>Lock order: {@code global_tr_lock}, trampoline locks, {@code kfunc_md_mutex},
+ * {@code direct_mutex}.
+ */
+final class GlobalTrampoline {
+    private final Trampolines t;
+    private final KfuncMds mds;
+    private final GlobalCaller caller;
+    /** {@code global_tr_lock}: held across every link and unlink, multi or regular. */
+    private final ReentrantLock lock = new ReentrantLock();
+
+    GlobalTrampoline(Trampolines t, KfuncMds mds) {
+        this.t = t;
+        this.mds = mds;
+        this.caller = new GlobalCaller(mds.index(), mds.protocol());
+    }
+
+    GlobalCaller caller() {
+        return caller;
+    }
+
+    KfuncMds mds() {
+        return mds;
+    }
+
+    ReentrantLock lock() {
+        return lock;
+    }
+
+    /**
+     * Why the global caller cannot serve {@code f}, or null. Stack arguments and more than
+     * {@code MAX_BPF_FUNC_REG_ARGS} registers: the caller saves six argument registers. IPMODIFY: the
+     * function's code is replaced by a livepatch-like user, which needs the trampoline's
+     * {@code BPF_TRAMP_F_ORIG_STACK} origin call.
+     */
+    String fallbackReason(KernelFunction f) {
+        FunctionPrototype p = f.prototype();
+        if (p.argRegs() > FunctionPrototype.MAX_BPF_FUNC_REG_ARGS) {
+            return p.argRegs() + " argument registers; bpf_global_caller saves "
+                    + FunctionPrototype.MAX_BPF_FUNC_REG_ARGS + " and no stack arguments";
+        }
+        if (t.ftrace().record(f.ip()).map(r -> r.has(DynFtrace.IPMODIFY)).orElse(false)) {
+            return "an IPMODIFY ftrace user (livepatch) replaces its code";
+        }
+        return null;
+    }
+
+    // ------------------------------------------------------------------ multi links
+
+    void attach(BpfTracingMultiLink link) {
+        int n = link.entries.length;
+        lock.lock();
+        try {
+            DirectBatch batch = new DirectBatch(t, n);
+            try {
+                MultiAttach.lockAll(t);
+                try {
+                    int i = 0;
+                    try {
+                        for (; i < n; i++) {
+                            linkEntry(link, link.entries[i], batch);
+                        }
+                        batch.publishAttach();
+                    } catch (RuntimeException e) {
+                        boolean published = i == n;
+                        for (int j = i - 1; j >= 0; j--) {
+                            undo(link, link.entries[j], published);
+                        }
+                        throw e;
+                    }
+                    for (GlobalEntry e : link.entries) {
+                        retireOldImage(e.tr);
+                    }
+                } finally {
+                    MultiAttach.unlockAll(t);
+                }
+            } finally {
+                batch.free();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Links one function; on failure undoes what it did for that function and rethrows. */
+    private void linkEntry(BpfTracingMultiLink link, GlobalEntry e, DirectBatch batch) {
+        KernelFunction f = e.function;
+        e.md = mds.create(f);
+        try {
+            mds.link(e.md, link.prog, e.cookie);
+            e.linked = true;
+            BpfTrampoline tr = e.md.tramp;
+            if (tr == null && e.md.progCount == 1) {
+                BpfTrampoline regular = t.existingWithProgs(f);
+                String fallback = fallbackReason(f);
+                if (regular != null || fallback != null) {
+                    tr = t.get(f);
+                    e.tookTramp = true;
+                    e.trOldFlags = tr.flags;
+                    e.md.tramp = tr;
+                    if (fallback != null) {
+                        link.fallbacks.add(new MultiLinkFallback(f.name(), fallback));
+                    } else {
+                        tr.flags |= BpfTrampImage.F_MIX;
+                    }
+                }
+            }
+            if (tr == null) {
+                if (e.md.progCount == 1) {
+                    batch.addGlobal(f.ip());
+                }
+                return;
+            }
+            e.tr = tr;
+            tr.multiOldImage = tr.cur;
+            tr.multiOldFlags = e.tookTramp ? e.trOldFlags : tr.flags;
+            TrampNode shim = new TrampNode(link.prog, e.cookie, link, true);
+            tr.linkProgLocked(shim, batch);
+            e.shim = shim;
+        } catch (RuntimeException ex) {
+            undo(link, e, false);
+            throw ex;
+        }
+    }
+
+    /** Undoes one function of a failed attach. */
+    private void undo(BpfTracingMultiLink link, GlobalEntry e, boolean published) {
+        BpfTrampoline tr = e.tr;
+        if (e.shim != null) {
+            tr.progs(e.shim.prog.kind()).remove(e.shim);
+            BpfTrampImage made = tr.cur;
+            tr.cur = tr.multiOldImage;
+            if (made != null && made != tr.cur) {
+                if (published) {
+                    t.imagePut(made);
+                } else {
+                    t.imageFreeUnpublished(made);
+                }
+            }
+            e.shim = null;
+        }
+        if (tr != null) {
+            tr.flags = tr.multiOldFlags;
+            tr.multiOldImage = null;
+            e.tr = null;
+        }
+        if (e.tookTramp) {
+            BpfTrampoline taken = e.md.tramp;
+            taken.flags = e.trOldFlags;
+            e.md.tramp = null;
+            e.tookTramp = false;
+            t.put(taken);
+            link.fallbacks.removeIf(fb -> fb.function().equals(e.function.name()));
+        }
+        if (e.linked) {
+            mds.unlink(e.md, link.prog);
+            e.linked = false;
+        }
+        mds.put(e.md);
+        e.md = null;
+    }
+
+    private void retireOldImage(BpfTrampoline tr) {
+        if (tr == null) {
+            return;
+        }
+        BpfTrampImage old = tr.multiOldImage;
+        tr.multiOldImage = null;
+        if (old != null && old != tr.cur) {
+            t.imagePut(old);
+        }
+    }
+
+    /**
+     * Detaches a multi link: unlinks the program from every md and shim, one
+     * {@code update_ftrace_direct_del} for the functions left without programs and one {@code _mod}
+     * for the trampolines that changed, then puts the mds. Like the kernel's, it does not roll back;
+     * it fails only on faults injected into ftrace.
+     */
+    void detach(BpfTracingMultiLink link) {
+        List<BpfTrampoline> released = new ArrayList<>();
+        lock.lock();
+        try {
+            DirectBatch batch = new DirectBatch(t, link.entries.length);
+            try {
+                MultiAttach.lockAll(t);
+                try {
+                    for (GlobalEntry e : link.entries) {
+                        unlinkEntry(link, e, batch, released);
+                    }
+                    batch.publishDetach();
+                    for (GlobalEntry e : link.entries) {
+                        retireOldImage(e.tr);
+                        e.tr = null;
+                    }
+                } finally {
+                    MultiAttach.unlockAll(t);
+                }
+            } finally {
+                batch.free();
+            }
+            for (BpfTrampoline tr : released) {
+                t.put(tr);
+            }
+            for (GlobalEntry e : link.entries) {
+                mds.put(e.md);
+                e.md = null;
+            }
+        } finally {
+            lock.unlock();
+        }
+        link.prog.put();
+    }
+
+    private void unlinkEntry(BpfTracingMultiLink link, GlobalEntry e, DirectBatch batch, List<BpfTrampoline> released) {
+        KfuncMd md = e.md;
+        mds.unlink(md, link.prog);
+        BpfTrampoline tr = md.tramp;
+        if (tr == null) {
+            if (md.progCount == 0) {
+                batch.delGlobal(md.ip);
+            }
+            return;
+        }
+        e.tr = tr;
+        tr.multiOldImage = tr.cur;
+        tr.multiOldFlags = tr.flags;
+        if (md.progCount == 0) {
+            // No program of the md is left: the trampoline is the function's own again.
+            tr.flags &= ~BpfTrampImage.F_MIX;
+            md.tramp = null;
+            released.add(tr);
+        }
+        tr.unlinkProgLocked(tr.findShim(link.prog), batch);
+    }
+
+    // ------------------------------------------------------------------ regular links
+
+    /**
+     * {@code bpf_trampoline_link_prog} on a kernel with the global trampoline: a function the global
+     * caller serves is taken over by its trampoline (every md program as a shim, the entry moved by
+     * {@code update_ftrace_direct_mod}); any other links as usual.
+     */
+    void linkRegular(BpfTrampoline tr, TrampNode node) {
+        lock.lock();
+        try {
+            tr.mutex.lock();
+            try {
+                KfuncMd md = mds.get(tr.ip);
+                if (md == null || md.progCount == 0 || md.tramp != null) {
+                    tr.linkProgLocked(node, t.normalOps());
+                    return;
+                }
+                takeOver(tr, md, node);
+            } finally {
+                tr.mutex.unlock();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void takeOver(BpfTrampoline tr, KfuncMd md, TrampNode node) {
+        List<TrampNode> shims = new ArrayList<>();
+        for (BpfTrampKind kind : BpfTrampKind.values()) {
+            for (KfuncMdProg p : md.progs(kind)) {
+                TrampNode shim = new TrampNode(p.prog, p.cookie, md, true);
+                shims.add(shim);
+                tr.progs(kind).add(0, shim);
+            }
+        }
+        int oldFlags = tr.flags;
+        tr.flags |= BpfTrampImage.F_MIX;
+        try {
+            tr.linkProgLocked(node, t.normalOps());
+        } catch (RuntimeException e) {
+            for (TrampNode shim : shims) {
+                tr.progs(shim.prog.kind()).remove(shim);
+            }
+            tr.flags = oldFlags;
+            throw e;
+        }
+        // The md's reference to the trampoline; trampoline_mutex nests inside the trampoline lock.
+        md.tramp = t.get(tr.function);
+    }
+
+    /**
+     * {@code bpf_trampoline_unlink_prog} on a kernel with the global trampoline: when the last regular
+     * link of a taken-over function goes, the shims go too and the function moves back to the global
+     * caller.
+     */
+    void unlinkRegular(BpfTrampoline tr, TrampNode node) {
+        BpfTrampoline release = null;
+        lock.lock();
+        try {
+            tr.mutex.lock();
+            try {
+                boolean mixed = (tr.flags & BpfTrampImage.F_MIX) != 0;
+                if (tr.unlinkProgLocked(node, t.normalOps(), mixed)) {
+                    KfuncMd md = mds.get(tr.ip);
+                    tr.flags &= ~BpfTrampImage.F_MIX;
+                    md.tramp = null;
+                    release = tr;
+                }
+            } finally {
+                tr.mutex.unlock();
+            }
+            if (release != null) {
+                t.put(release);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** One function of a global multi link. Fields are written under {@code global_tr_lock}. */
+    static final class GlobalEntry {
+        final KernelFunction function;
+        final long cookie;
+        KfuncMd md;
+        boolean linked;
+        /** The trampoline the shim is on, while an attach or detach is under way. */
+        BpfTrampoline tr;
+        TrampNode shim;
+        /** Whether this attach gave the md its trampoline (a fallback or a mix), and the flags before. */
+        boolean tookTramp;
+        int trOldFlags;
+
+        GlobalEntry(KernelFunction function, long cookie) {
+            this.function = function;
+            this.cookie = cookie;
+        }
+    }
+}

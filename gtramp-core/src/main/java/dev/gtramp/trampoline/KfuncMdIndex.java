@@ -1,0 +1,45 @@
+package dev.gtramp.trampoline;
+
+import dev.gtramp.kernel.Frame;
+
+import java.util.function.Consumer;
+
+/**
+ * Where {@code bpf_global_caller} finds a function's {@link KfuncMd}: a hash table keyed by ip, or
+ * the index in the function's padding. Writers hold {@code kfunc_md_mutex}; {@link #find} is the
+ * caller's lookup and takes no lock, allocates nothing and never waits for a writer.
+ */
+interface KfuncMdIndex {
+    /**
+     * {@code kfunc_md_get_rcu}: the md of the function {@code frame} is calling, or null. The caller
+     * is inside the read-side section its {@link KfuncMdFreeProtocol} prescribes.
+     */
+    KfuncMd find(Frame frame);
+
+    /** The md at {@code ip}, for writers. Under {@code kfunc_md_mutex}. */
+    KfuncMd lookup(long ip);
+
+    /**
+     * Publishes a new md. Under {@code kfunc_md_mutex}.
+     *
+     * @throws dev.gtramp.kernel.KernelException ENOMEM if growing the index fails; nothing changed
+     */
+    void insert(KfuncMd md);
+
+    /** Unpublishes an md: new lookups stop finding it. Under {@code kfunc_md_mutex}. */
+    void remove(KfuncMd md);
+
+    /** The md has been freed: its space in the index may be reused. Any thread; never blocks. */
+    default void released(KfuncMd md) {
+    }
+
+    /** Mds published. Under {@code kfunc_md_mutex}. */
+    int size();
+
+    /** Every published md. Under {@code kfunc_md_mutex}. */
+    void forEach(Consumer<KfuncMd> action);
+
+    /** Frees what the index itself holds; it must be empty. */
+    default void destroy() {
+    }
+}

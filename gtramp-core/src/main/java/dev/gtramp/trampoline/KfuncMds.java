@@ -1,0 +1,254 @@
+package dev.gtramp.trampoline;
+
+import dev.gtramp.kernel.Errno;
+import dev.gtramp.kernel.Kernel;
+import dev.gtramp.kernel.KernelException;
+import dev.gtramp.kernel.KernelFunction;
+import dev.gtramp.kernel.UnsafeVariant;
+import dev.gtramp.kernel.bpf.BpfProg;
+import dev.gtramp.kernel.bpf.BpfTrampKind;
+
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * {@code kernel/bpf/kfunc_md.c}: the kernel's {@link KfuncMd}s, {@code kfunc_md_mutex}, and the
+ * lifetime of an md: {@code kfunc_md_create} (users + 1 when it exists), {@code kfunc_md_get},
+ * {@code kfunc_md_put}, {@code kfunc_md_bpf_link} and {@code kfunc_md_bpf_unlink}.
+ *
+ * <p><b>Freeing.</b> The last put unlinks the md from the index, so no new caller finds it, then
+ * follows the {@link KfuncMdFreeProtocol}: a caller that found the md must either have left or hold
+ * its {@code percpu_ref} before the md is freed.
+ * <ul>
+ * <li>{@link KfuncMdFreeProtocol#RCU_THEN_KILL}: {@code call_rcu}; the callback runs after every
+ *     caller that found the md in a read-side section has left it, each having taken the ref if it
+ *     calls the origin; it {@code percpu_ref_kill}s; the release frees.</li>
+ * <li>{@link KfuncMdFreeProtocol#KILL_THEN_TASKS_RCU}: {@code percpu_ref_kill} at once; the release
+ *     waits an RCU (tasks-trace) and a tasks-RCU grace period, then frees.</li>
+ * </ul>
+ * Program nodes are freed after an RCU grace period ({@code kfree_rcu}), or after the same two grace
+ * periods with the v2 protocol.
+ */
+final class KfuncMds {
+    private final Kernel kernel;
+    private final KfuncMdFreeProtocol protocol;
+    private final boolean freeAfterRcuOnly;
+    private final boolean killBeforeGracePeriod;
+    private final boolean usersUnlocked;
+    /** {@code kfunc_md_mutex}. */
+    private final ReentrantLock mutex = new ReentrantLock();
+    private final KfuncMdIndex index;
+    /** Mds unpublished and program nodes unlinked, not yet freed. */
+    private final AtomicLong retiring = new AtomicLong();
+
+    KfuncMds(Kernel kernel, KfuncMdFreeProtocol protocol, KfuncMdIndex index) {
+        this.kernel = kernel;
+        this.protocol = protocol;
+        this.index = index;
+        Set<UnsafeVariant> unsafe = kernel.config().unsafeVariants();
+        this.freeAfterRcuOnly = unsafe.contains(UnsafeVariant.KFUNC_MD_FREE_AFTER_RCU_ONLY);
+        this.killBeforeGracePeriod = unsafe.contains(UnsafeVariant.KFUNC_MD_KILL_BEFORE_GRACE_PERIOD);
+        this.usersUnlocked = unsafe.contains(UnsafeVariant.KFUNC_MD_USERS_UNLOCKED);
+    }
+
+    Kernel kernel() {
+        return kernel;
+    }
+
+    KfuncMdFreeProtocol protocol() {
+        return protocol;
+    }
+
+    KfuncMdIndex index() {
+        return index;
+    }
+
+    ReentrantLock mutex() {
+        return mutex;
+    }
+
+    private void lock() {
+        if (!usersUnlocked) {
+            mutex.lock();
+        }
+    }
+
+    private void unlock() {
+        if (!usersUnlocked) {
+            mutex.unlock();
+        }
+    }
+
+    /**
+     * {@code kfunc_md_create}: the md of {@code f} with one more user, created and published if the
+     * function has none.
+     *
+     * @throws KernelException ENOMEM if allocating the md or growing the index fails (nothing changed)
+     */
+    KfuncMd create(KernelFunction f) {
+        lock();
+        try {
+            KfuncMd md = index.lookup(f.ip());
+            if (md != null) {
+                md.users++;
+                return md;
+            }
+            md = kernel.allocator().alloc(new KfuncMd(this, f));
+            md.users = 1;
+            try {
+                index.insert(md);
+            } catch (RuntimeException e) {
+                md.pcref.exit();
+                kernel.allocator().free(md, "kfunc_md_create");
+                throw e;
+            }
+            return md;
+        } finally {
+            unlock();
+        }
+    }
+
+    /** {@code kfunc_md_get}: the md at {@code ip}, or null. Writers only: under the mutex. */
+    KfuncMd get(long ip) {
+        lock();
+        try {
+            return index.lookup(ip);
+        } finally {
+            unlock();
+        }
+    }
+
+    /**
+     * {@code kfunc_md_put}: one user fewer; the last unpublishes the md and frees it by the protocol.
+     *
+     * @throws KernelException EINVAL for a put without a user (the kernel's WARN), EBUSY if programs
+     *         are still linked
+     */
+    void put(KfuncMd md) {
+        lock();
+        try {
+            md.checkLive("kfunc_md_put");
+            if (md.users <= 0) {
+                throw new KernelException(Errno.EINVAL, "kfunc_md_put of " + md.function.name() + " without users");
+            }
+            if (--md.users > 0) {
+                return;
+            }
+            if (md.progCount != 0) {
+                md.users++;
+                throw new KernelException(Errno.EBUSY, "kfunc_md_put of " + md.function.name() + " with "
+                        + md.progCount + " programs still linked");
+            }
+            index.remove(md);
+            retiring.incrementAndGet();
+        } finally {
+            unlock();
+        }
+        retire(md);
+    }
+
+    private void retire(KfuncMd md) {
+        if (freeAfterRcuOnly) {
+            // Broken on purpose: the grace period does not wait for a caller in the origin function.
+            kernel.rcu().call(() -> free(md));
+            return;
+        }
+        if (killBeforeGracePeriod) {
+            // Broken on purpose: the kill waits only for rcu_read_lock sections; the release frees at once.
+            md.pcref.kill();
+            return;
+        }
+        switch (protocol) {
+            case RCU_THEN_KILL -> kernel.rcu().call(md.pcref::kill);
+            case KILL_THEN_TASKS_RCU -> md.pcref.kill();
+        }
+    }
+
+    /** {@code kfunc_md_release_pcref}: the last reference is gone. */
+    void released(KfuncMd md) {
+        if (killBeforeGracePeriod || protocol == KfuncMdFreeProtocol.RCU_THEN_KILL) {
+            free(md);
+        } else {
+            kernel.rcu().call(() -> kernel.tasksRcu().call(() -> free(md)));
+        }
+    }
+
+    private void free(KfuncMd md) {
+        if (!freeAfterRcuOnly) {
+            md.pcref.exit();
+        }
+        kernel.allocator().free(md, "kfunc_md_put");
+        index.released(md);
+        retiring.decrementAndGet();
+    }
+
+    /**
+     * {@code kfunc_md_bpf_link}: appends {@code prog} with {@code cookie} to its kind's list.
+     *
+     * @throws KernelException EEXIST if the program is already on the md; ENOMEM if the node
+     *         cannot be allocated
+     */
+    void link(KfuncMd md, BpfProg prog, long cookie) {
+        lock();
+        try {
+            BpfTrampKind kind = prog.kind();
+            if (md.find(kind, prog) != null) {
+                throw new KernelException(Errno.EEXIST, prog + " is already attached to " + md.function.name());
+            }
+            md.linkTail(kind, kernel.allocator().alloc(new KfuncMdProg(prog, cookie)));
+        } finally {
+            unlock();
+        }
+    }
+
+    /**
+     * {@code kfunc_md_bpf_unlink}: removes {@code prog}'s node; it is freed after the grace period.
+     *
+     * @throws KernelException EINVAL if the program is not on the md
+     */
+    void unlink(KfuncMd md, BpfProg prog) {
+        KfuncMdProg node;
+        lock();
+        try {
+            node = md.find(prog.kind(), prog);
+            if (node == null) {
+                throw new KernelException(Errno.EINVAL, prog + " is not attached to " + md.function.name());
+            }
+            md.unlink(prog.kind(), node);
+        } finally {
+            unlock();
+        }
+        retiring.incrementAndGet();
+        if (protocol == KfuncMdFreeProtocol.RCU_THEN_KILL) {
+            kernel.rcu().call(() -> freeNode(node, "kfree_rcu"));
+        } else {
+            kernel.rcu().call(() -> kernel.tasksRcu().call(() -> freeNode(node, "kfunc_md_bpf_unlink")));
+        }
+    }
+
+    private void freeNode(KfuncMdProg node, String where) {
+        kernel.allocator().free(node, where);
+        retiring.decrementAndGet();
+    }
+
+    /** Mds published. */
+    int size() {
+        mutex.lock();
+        try {
+            return index.size();
+        } finally {
+            mutex.unlock();
+        }
+    }
+
+    /** Mds unpublished and program nodes unlinked, not yet freed. */
+    long retiring() {
+        return retiring.get();
+    }
+
+    @Override
+    public String toString() {
+        return "kfunc_mds(" + protocol + ", " + size() + " published, " + retiring() + " retiring)";
+    }
+}

@@ -1,0 +1,50 @@
+package dev.gtramp.trampoline;
+
+import dev.gtramp.kernel.Errno;
+import dev.gtramp.kernel.Frame;
+import dev.gtramp.kernel.KernelException;
+import org.jctools.maps.NonBlockingHashMapLong;
+
+import java.util.function.Consumer;
+
+/**
+ * The md table on JCTools {@link NonBlockingHashMapLong}: lock-free gets that allocate nothing (the
+ * keys are primitive), a resize that readers help with instead of waiting for. Removal does not free
+ * the md; {@link KfuncMds} does that after the grace period of its protocol, so a caller that found it
+ * keeps a valid object.
+ */
+final class NonBlockingMdIndex implements KfuncMdIndex {
+    private final NonBlockingHashMapLong<KfuncMd> map = new NonBlockingHashMapLong<>();
+
+    @Override
+    public KfuncMd find(Frame frame) {
+        return map.get(frame.function().ip());
+    }
+
+    @Override
+    public KfuncMd lookup(long ip) {
+        return map.get(ip);
+    }
+
+    @Override
+    public void insert(KfuncMd md) {
+        if (map.putIfAbsent(md.ip, md) != null) {
+            throw new KernelException(Errno.EEXIST, "kfunc_md of " + md.function.name() + " is already in the table");
+        }
+    }
+
+    @Override
+    public void remove(KfuncMd md) {
+        map.remove(md.ip, md);
+    }
+
+    @Override
+    public int size() {
+        return map.size();
+    }
+
+    @Override
+    public void forEach(Consumer<KfuncMd> action) {
+        map.values().forEach(action);
+    }
+}
