@@ -87,16 +87,14 @@ final class MultiAttach {
         if (pattern != null && opts != null && opts.cookies != null) {
             throw new KernelException(Errno.EINVAL, "tracing multi attach: cookies need explicit targets, not a pattern");
         }
-        List<KernelFunction> targets = new ArrayList<>();
         if (pattern != null) {
-            for (ImageFunction f : kernel.image().match(pattern)) {
-                targets.add(kernel.function(f));
-            }
-            if (targets.isEmpty()) {
+            List<KernelFunction> matched = t.globResolutions().resolve(pattern);
+            if (matched.isEmpty()) {
                 throw new KernelException(Errno.EINVAL, "no traceable function matches " + pattern);
             }
-            return targets;
+            return matched;
         }
+        List<KernelFunction> targets = new ArrayList<>();
         if (!opts.hasTargets()) {
             throw new KernelException(Errno.EINVAL, "tracing multi attach: opts name no targets");
         }

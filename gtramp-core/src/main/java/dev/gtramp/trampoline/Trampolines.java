@@ -56,6 +56,7 @@ public final class Trampolines {
     private final FtraceOps directOps;
     private final TrampolineOps normalOps;
     private final ModifyReturnTargets modifyReturnTargets = new ModifyReturnTargets();
+    private final GlobResolutions globResolutions;
     private final AtomicLong imagesRetiring = new AtomicLong();
 
     private Trampolines(Kernel kernel, TrampolinesConfig config) {
@@ -63,6 +64,7 @@ public final class Trampolines {
         this.ftrace = Ftrace.of(kernel);
         this.config = config;
         this.strategy = config.ftraceStrategy();
+        this.globResolutions = new GlobResolutions(kernel);
         this.putWithoutPercpuRef = kernel.config().unsafeVariants().contains(UnsafeVariant.TRAMP_IMAGE_PUT_WITHOUT_PERCPU_REF);
         this.updatesInPlace = kernel.config().unsafeVariants().contains(UnsafeVariant.TRAMP_IMAGE_UPDATE_IN_PLACE);
         for (int i = 0; i < locks.length; i++) {
@@ -187,6 +189,15 @@ public final class Trampolines {
      */
     public BpfTracingMultiLink attachMulti(BpfProg prog, String pattern, TracingMultiOpts opts) {
         return MultiAttach.attach(this, prog, pattern, opts);
+    }
+
+    GlobResolutions globResolutions() {
+        return globResolutions;
+    }
+
+    /** How often a multi link's pattern was resolved from the cache rather than by scanning the image. */
+    public GlobCacheStats globCacheStats() {
+        return globResolutions.stats();
     }
 
     KernelFunction lookup(String name) {
