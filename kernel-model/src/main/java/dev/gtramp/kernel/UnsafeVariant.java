@@ -76,5 +76,12 @@ public enum UnsafeVariant {
      * {@code direct_ops} and adds it back with the new target ({@code update_ftrace_direct_del}, then
      * {@code _add}) instead of one {@code update_ftrace_direct_mod}: calls in between run no program.
      */
-    GTRAMP_MIX_DEL_THEN_ADD
+    GTRAMP_MIX_DEL_THEN_ADD,
+    /**
+     * {@code RcuLongHashTable}'s resize moves the existing nodes into the new buckets by rewriting
+     * their {@code next}, as a rehash of a table without readers would, instead of filling the new
+     * array with copies: a lookup walking an old chain follows a moved node into another chain and
+     * misses a key that was present throughout.
+     */
+    RCU_TABLE_RESIZE_IN_PLACE
 }
