@@ -170,6 +170,21 @@ public final class TextPoker implements Int3Handler {
     }
 
     /**
+     * {@code text_poke} of the instruction at the head of each site's padding, then one
+     * {@code text_poke_sync}. No int3 is needed: no CPU executes the padding, readers load it as
+     * data, and the 5-byte word is written at once. Counts a poke per site and one core sync, not a
+     * batch: nothing goes through {@code text_poke_bp_batch}. Caller holds {@link #textMutex()} and
+     * has checked every word ({@code EntrySite.checkPadding}).
+     */
+    void pokePadding(EntrySite[] padded, long[] insns) {
+        assert textMutex.isHeldByCurrentThread();
+        for (int i = 0; i < padded.length; i++) {
+            padded[i].pokePadding(insns[i]);
+        }
+        sync(padded.length);
+    }
+
+    /**
      * {@code smp_text_poke_int3_handler}: a CPU hit an int3 at {@code frame}'s site. Takes a
      * reference on the vector (so the patcher cannot reuse it under us), finds the site by binary
      * search, reads its new instruction, drops the reference and returns that instruction, which

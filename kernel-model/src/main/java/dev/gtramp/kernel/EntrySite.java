@@ -19,6 +19,12 @@ import java.lang.invoke.VarHandle;
  * <p>Invariant: only the text-patching layer writes a site that CPUs may execute, one phase at a
  * time with a {@linkplain Kernel#syncCores() core sync} between phases; {@link #write} is the
  * one-shot {@code text_poke_early} for a site no CPU can be executing.
+ *
+ * <p><b>Padding.</b> The site also holds the 5-byte instruction at the head of the 16 bytes of
+ * padding before the function ({@link #padding()}, a {@link PaddingInsn} word): {@code nop}s at boot,
+ * {@code mov $index, %eax} once the per-function storage has given the function a {@code kfunc_md}
+ * index. No CPU executes it; the global trampoline reads it as data. Only the text-patching layer
+ * writes it ({@link #pokePadding}), under {@code text_mutex}, each write followed by a core sync.
  */
 public final class EntrySite {
     /** First byte of the 5-byte NOP ({@code x86_nops[5]}: {@code 0f 1f 44 00 00}). */
@@ -47,6 +53,7 @@ public final class EntrySite {
     private static final VarHandle OPCODE;
     private static final VarHandle OPERAND;
     private static final VarHandle BODY;
+    private static final VarHandle PADDING;
 
     static {
         try {
@@ -54,6 +61,7 @@ public final class EntrySite {
             OPCODE = l.findVarHandle(EntrySite.class, "opcode", int.class);
             OPERAND = l.findVarHandle(EntrySite.class, "operand", CallTarget.class);
             BODY = l.findVarHandle(EntrySite.class, "body", FunctionBody.class);
+            PADDING = l.findVarHandle(EntrySite.class, "padding", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -71,6 +79,9 @@ public final class EntrySite {
     /** Accessed through {@link #BODY} only. */
     @SuppressWarnings("unused")
     private FunctionBody body;
+    /** The instruction at the head of the padding, a {@link PaddingInsn} word. Accessed through {@link #PADDING} only. */
+    @SuppressWarnings("unused")
+    private long padding = PaddingInsn.NOP_WORD;
 
     EntrySite(long ip, FunctionBody body) {
         this.ip = ip;
@@ -136,6 +147,54 @@ public final class EntrySite {
             throw new KernelException(Errno.EINVAL, "null operand at " + this + "; the NOP's tail is NOP_TAIL");
         }
         OPERAND.setRelease(this, target);
+    }
+
+    /**
+     * The instruction at the head of the padding before the function, a {@link PaddingInsn} word.
+     * Acquire pairs with the release in {@link #pokePadding}: a reader that finds
+     * {@code mov $index, %eax} also sees what the writer stored before the poke, the {@code kfunc_md}
+     * at that index. One load reads the opcode and the immediate together, so a reader never sees the
+     * opcode of one poke with the index of another; the kernel's reader makes two loads (the byte,
+     * then the {@code u32}), which this model does not examine.
+     */
+    public long padding() {
+        return (long) PADDING.getAcquire(this);
+    }
+
+    /** Bytes of padding before the function ({@code __pfx_}), as the image records them. */
+    public int paddingBytes() {
+        return function.imageFunction().paddingBytes();
+    }
+
+    /**
+     * Checks that {@code insn} may be written into this site's padding, writing nothing.
+     *
+     * @throws KernelException EINVAL naming the function if it has fewer than
+     *                         {@link PaddingInsn#PADDING_BYTES} bytes of padding (there is nowhere to
+     *                         write), or if {@code insn} is neither the {@code nop}s nor a
+     *                         {@code mov $imm32, %eax}
+     */
+    public void checkPadding(long insn) {
+        if (paddingBytes() < PaddingInsn.PADDING_BYTES) {
+            throw new KernelException(Errno.EINVAL, function.name() + " has " + paddingBytes()
+                    + " bytes of padding, fewer than the " + PaddingInsn.PADDING_BYTES + " an instruction there needs");
+        }
+        if (!PaddingInsn.isValid(insn)) {
+            throw new KernelException(Errno.EINVAL, String.format("%#x is not an instruction for the padding of %s",
+                    insn, function.name()));
+        }
+    }
+
+    /**
+     * Writes the instruction at the head of the padding, as one {@code text_poke} of its five bytes;
+     * the caller (the text-patching layer, under {@code text_mutex}) syncs the cores after it.
+     * Release orders the writer's earlier stores (the md the index names) before the new word.
+     *
+     * @throws KernelException EINVAL as {@link #checkPadding}
+     */
+    public void pokePadding(long insn) {
+        checkPadding(insn);
+        PADDING.setRelease(this, insn);
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.gtramp.kernel.image.KernelImage;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -60,6 +61,48 @@ class EntrySiteTest {
             long before = kernel.coreSyncCount();
             kernel.syncCores();
             assertEquals(before + 1, kernel.coreSyncCount());
+        }
+    }
+
+    @Test
+    void paddingStartsAsNopsAndHoldsTheMovThatIsPoked() {
+        try (Kernel kernel = Kernel.boot(KernelImage.linux618())) {
+            EntrySite site = kernel.function("bpf_fentry_test1").site();
+            assertEquals(PaddingInsn.PADDING_BYTES, site.paddingBytes());
+            assertEquals(PaddingInsn.NOP_WORD, site.padding());
+            assertFalse(PaddingInsn.isMovEax(site.padding()));
+            assertEquals("90 90 90 90 90", PaddingInsn.toString(site.padding()));
+
+            site.pokePadding(PaddingInsn.movEaxImm32(0x12345678));
+            assertTrue(PaddingInsn.isMovEax(site.padding()));
+            assertEquals(0x12345678, PaddingInsn.imm32(site.padding()));
+            assertEquals("b8 78 56 34 12", PaddingInsn.toString(site.padding()), "little-endian, as in memory");
+            site.pokePadding(PaddingInsn.movEaxImm32(-1));
+            assertEquals(-1, PaddingInsn.imm32(site.padding()), "the full unsigned 32 bits");
+            site.pokePadding(PaddingInsn.NOP_WORD);
+            assertEquals(PaddingInsn.NOP_WORD, site.padding());
+        }
+    }
+
+    @Test
+    void aFunctionWithoutPaddingOrAnInstructionThatIsNotAMovIsRefused() {
+        try (Kernel kernel = Kernel.boot(KernelImage.linux618())) {
+            KernelFunction bare = kernel.functions().stream()
+                    .filter(f -> f.imageFunction().paddingBytes() < PaddingInsn.PADDING_BYTES)
+                    .findFirst().orElseThrow();
+            KernelException e = assertThrows(KernelException.class,
+                    () -> bare.site().pokePadding(PaddingInsn.movEaxImm32(1)));
+            assertEquals(Errno.EINVAL, e.errno());
+            assertTrue(e.getMessage().contains(bare.name()), e.getMessage());
+            assertEquals(PaddingInsn.NOP_WORD, bare.site().padding());
+
+            EntrySite site = kernel.function("bpf_fentry_test1").site();
+            for (long bad : new long[] {0xE8, PaddingInsn.movEaxImm32(1) | (1L << 40), 0x90}) {
+                e = assertThrows(KernelException.class, () -> site.pokePadding(bad));
+                assertEquals(Errno.EINVAL, e.errno());
+                assertTrue(e.getMessage().contains("bpf_fentry_test1"), e.getMessage());
+            }
+            assertEquals(PaddingInsn.NOP_WORD, site.padding());
         }
     }
 
