@@ -91,6 +91,18 @@ public final class TrialDomain {
         return rcu.stats().gracePeriods();
     }
 
+    /** Spins until {@code flag} is true or {@link #PATIENCE_NANOS} have passed; returns the flag. */
+    public static boolean await(BooleanSupplier flag) {
+        long deadline = System.nanoTime() + PATIENCE_NANOS;
+        while (!flag.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            Thread.onSpinWait();
+        }
+        return true;
+    }
+
     /**
      * Spins until {@code done} holds or the domain has logged at least {@code stalls} stall warnings;
      * returns false if neither happened within {@link #PATIENCE_NANOS}.

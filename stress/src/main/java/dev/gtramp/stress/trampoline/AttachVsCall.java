@@ -11,6 +11,7 @@ import org.openjdk.jcstress.infra.results.II_Result;
 
 import java.util.Set;
 
+import static dev.gtramp.stress.TrialDomain.await;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 

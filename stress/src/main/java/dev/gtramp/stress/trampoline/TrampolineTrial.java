@@ -65,18 +65,6 @@ abstract class TrampolineTrial {
         }
     }
 
-    /** Spins until {@code flag} is true or the patience runs out; returns the flag. */
-    static boolean await(java.util.function.BooleanSupplier flag) {
-        long deadline = System.nanoTime() + TrialDomain.PATIENCE_NANOS;
-        while (!flag.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                return false;
-            }
-            Thread.onSpinWait();
-        }
-        return true;
-    }
-
     /** The arbiter: runs the callbacks left, closes the kernel, and says whether KASAN reported anything. */
     final int finish() {
         settle();
