@@ -285,7 +285,7 @@ final class GlobalTrampoline {
         try {
             tr.mutex.lock();
             try {
-                KfuncMd md = mds.get(tr.ip);
+                KfuncMd md = mds.get(tr.function);
                 if (md == null || md.progCount == 0 || md.tramp != null) {
                     tr.linkProgLocked(node, t.normalOps());
                     return;
@@ -336,7 +336,7 @@ final class GlobalTrampoline {
             try {
                 boolean mixed = (tr.flags & BpfTrampImage.F_MIX) != 0;
                 if (tr.unlinkProgLocked(node, t.normalOps(), mixed)) {
-                    KfuncMd md = mds.get(tr.ip);
+                    KfuncMd md = mds.get(tr.function);
                     tr.flags &= ~BpfTrampImage.F_MIX;
                     md.tramp = null;
                     release = tr;

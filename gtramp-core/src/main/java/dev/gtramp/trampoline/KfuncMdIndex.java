@@ -1,6 +1,7 @@
 package dev.gtramp.trampoline;
 
 import dev.gtramp.kernel.Frame;
+import dev.gtramp.kernel.KernelFunction;
 
 import java.util.function.Consumer;
 
@@ -16,8 +17,8 @@ interface KfuncMdIndex {
      */
     KfuncMd find(Frame frame);
 
-    /** The md at {@code ip}, for writers. Under {@code kfunc_md_mutex}. */
-    KfuncMd lookup(long ip);
+    /** The md of {@code f}, for writers. Under {@code kfunc_md_mutex}. */
+    KfuncMd lookup(KernelFunction f);
 
     /**
      * Publishes a new md. Under {@code kfunc_md_mutex}.

@@ -89,7 +89,7 @@ final class KfuncMds {
     KfuncMd create(KernelFunction f) {
         lock();
         try {
-            KfuncMd md = index.lookup(f.ip());
+            KfuncMd md = index.lookup(f);
             if (md != null) {
                 md.users++;
                 return md;
@@ -109,11 +109,11 @@ final class KfuncMds {
         }
     }
 
-    /** {@code kfunc_md_get}: the md at {@code ip}, or null. Writers only: under the mutex. */
-    KfuncMd get(long ip) {
+    /** {@code kfunc_md_get}: the md of {@code f}, or null. Writers only: under the mutex. */
+    KfuncMd get(KernelFunction f) {
         lock();
         try {
-            return index.lookup(ip);
+            return index.lookup(f);
         } finally {
             unlock();
         }

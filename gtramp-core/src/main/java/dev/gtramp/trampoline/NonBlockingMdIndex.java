@@ -2,6 +2,7 @@ package dev.gtramp.trampoline;
 
 import dev.gtramp.kernel.Errno;
 import dev.gtramp.kernel.Frame;
+import dev.gtramp.kernel.KernelFunction;
 import dev.gtramp.kernel.KernelException;
 import org.jctools.maps.NonBlockingHashMapLong;
 
@@ -22,8 +23,8 @@ final class NonBlockingMdIndex implements KfuncMdIndex {
     }
 
     @Override
-    public KfuncMd lookup(long ip) {
-        return map.get(ip);
+    public KfuncMd lookup(KernelFunction f) {
+        return map.get(f.ip());
     }
 
     @Override

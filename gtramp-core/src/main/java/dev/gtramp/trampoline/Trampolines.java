@@ -83,7 +83,12 @@ public final class Trampolines {
     }
 
     private KfuncMdIndex newMdIndex(TrampolinesConfig c) {
-        return new NonBlockingMdIndex(); // PENDING
+        if (c.multiLinkMode() == MultiLinkMode.GLOBAL_PADDING) {
+            return new PaddingMdIndex(kernel, ftrace);
+        }
+        return c.mdTable() == KfuncMdTableKind.NON_BLOCKING_HASH_MAP
+                ? new NonBlockingMdIndex()
+                : new RcuTableMdIndex(kernel);
     }
 
     /**
@@ -332,7 +337,7 @@ public final class Trampolines {
         KfuncMds mds = global.mds();
         mds.mutex().lock();
         try {
-            KfuncMd md = mds.index().lookup(f.ip());
+            KfuncMd md = mds.index().lookup(f);
             return md == null ? Optional.empty() : Optional.of(KfuncMdInfo.of(md));
         } finally {
             mds.mutex().unlock();

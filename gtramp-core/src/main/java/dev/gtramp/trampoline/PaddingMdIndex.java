@@ -1,0 +1,191 @@
+package dev.gtramp.trampoline;
+
+import dev.gtramp.ftrace.Ftrace;
+import dev.gtramp.kernel.Errno;
+import dev.gtramp.kernel.Frame;
+import dev.gtramp.kernel.Kernel;
+import dev.gtramp.kernel.KernelException;
+import dev.gtramp.kernel.KernelFunction;
+import dev.gtramp.kernel.PaddingInsn;
+import dev.gtramp.kernel.mm.KernelObject;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.function.Consumer;
+
+/**
+ * The md index in the function's padding (per-function storage v4 and tracing multi-link v1): each
+ * md has a slot in a global md array, and {@code kfunc_md_arch_poke} writes
+ * {@code mov $slot, %eax} into the 16 padding bytes before the function. The caller reads the
+ * padding ({@code *(u8 *)(ip - insn_off) == 0xB8}), then the slot: no hashing, O(1) however many
+ * functions are traced.
+ *
+ * <p><b>The array</b> starts at {@code PAGE_SIZE / sizeof(struct kfunc_md)} slots and doubles when
+ * full: the new array is built with every used slot copied, published with a release store, and the
+ * old one freed after an RCU grace period, so a caller that loaded the old array still finds its md
+ * there. (The kernel's array holds the mds themselves and re-initialises their refs on growth; here
+ * it holds references, so growth copies pointers and the mds stay put.)
+ *
+ * <p><b>A slot</b> is published before its padding is poked and unpublished by poking NOPs back; it
+ * is reused only after the md is freed ({@code KFUNC_MD_FL_DEAD} until the release), so a caller that
+ * read the old index before the NOPs finds the old md, which the free protocol keeps alive for it.
+ */
+final class PaddingMdIndex implements KfuncMdIndex {
+    /** {@code PAGE_SIZE / sizeof(struct kfunc_md)}: the first array's slots. */
+    static final int INITIAL_SLOTS = 4096 / 96;
+
+    private static final VarHandle ARRAY;
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(KfuncMd[].class);
+
+    static {
+        try {
+            ARRAY = MethodHandles.lookup().findVarHandle(PaddingMdIndex.class, "array", MdArray.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final Kernel kernel;
+    private final Ftrace ftrace;
+    /** The current array. Written under {@code kfunc_md_mutex}; accessed through {@link #ARRAY}. */
+    @SuppressWarnings("unused")
+    private MdArray array;
+    /** Slots free for reuse, as a stack; {@code free[0..freeCount)}. Guarded by itself: released mds return slots from any thread. */
+    private final Object freeLock = new Object();
+    private int[] free = new int[0];
+    private int freeCount;
+    /** Slots ever handed out: the next never-used slot. Under {@code kfunc_md_mutex}. */
+    private int used;
+    /** Published mds. Under {@code kfunc_md_mutex}. */
+    private int size;
+
+    PaddingMdIndex(Kernel kernel, Ftrace ftrace) {
+        this.kernel = kernel;
+        this.ftrace = ftrace;
+        ARRAY.setRelease(this, kernel.allocator().allocNoFail(new MdArray(INITIAL_SLOTS)));
+    }
+
+    /**
+     * {@code kfunc_md_get_rcu} by padding. Acquire on the padding pairs with the poke's release, and
+     * acquire on the array and the slot with their publication, which both came before the poke: a
+     * caller that reads an index finds an array at least that long with the md in the slot.
+     */
+    @Override
+    public KfuncMd find(Frame frame) {
+        long insn = frame.function().site().padding();
+        if (!PaddingInsn.isMovEax(insn)) {
+            return null;
+        }
+        MdArray a = (MdArray) ARRAY.getAcquire(this);
+        a.access();
+        return (KfuncMd) SLOT.getAcquire(a.mds, PaddingInsn.imm32(insn));
+    }
+
+    @Override
+    public KfuncMd lookup(KernelFunction f) {
+        long insn = f.site().padding();
+        if (!PaddingInsn.isMovEax(insn)) {
+            return null;
+        }
+        return (KfuncMd) SLOT.getAcquire(((MdArray) ARRAY.getAcquire(this)).mds, PaddingInsn.imm32(insn));
+    }
+
+    @Override
+    public void insert(KfuncMd md) {
+        int slot = takeSlot();
+        try {
+            MdArray a = (MdArray) ARRAY.getAcquire(this);
+            if (slot >= a.mds.length) {
+                a = grow(a);
+            }
+            // Release: the md is fully built before a caller can read it from the slot.
+            SLOT.setRelease(a.mds, slot, md);
+            ftrace.textPokePadding(md.function, PaddingInsn.movEaxImm32(slot));
+        } catch (RuntimeException e) {
+            returnSlot(slot);
+            throw e;
+        }
+        md.slot = slot;
+        size++;
+    }
+
+    /** Doubles the array: a copy of every slot, published, the old one freed after a grace period. */
+    private MdArray grow(MdArray old) {
+        MdArray bigger = kernel.allocator().alloc(new MdArray(old.mds.length * 2));
+        for (int i = 0; i < old.mds.length; i++) {
+            bigger.mds[i] = (KfuncMd) SLOT.getAcquire(old.mds, i);
+        }
+        ARRAY.setRelease(this, bigger);
+        kernel.rcu().call(() -> kernel.allocator().free(old, "kfunc_md_array_grow"));
+        return bigger;
+    }
+
+    @Override
+    public void remove(KfuncMd md) {
+        ftrace.textPokePadding(md.function, PaddingInsn.NOP_WORD);
+        size--;
+    }
+
+    /** The release: the slot is free again ({@code KFUNC_MD_FL_DEAD} cleared). */
+    @Override
+    public void released(KfuncMd md) {
+        if (md.slot >= 0) {
+            returnSlot(md.slot);
+        }
+    }
+
+    private int takeSlot() {
+        synchronized (freeLock) {
+            if (freeCount > 0) {
+                return free[--freeCount];
+            }
+        }
+        return used++;
+    }
+
+    private void returnSlot(int slot) {
+        synchronized (freeLock) {
+            if (freeCount == free.length) {
+                free = java.util.Arrays.copyOf(free, Math.max(16, free.length * 2));
+            }
+            free[freeCount++] = slot;
+        }
+    }
+
+    @Override
+    public int size() {
+        return size;
+    }
+
+    @Override
+    public void forEach(Consumer<KfuncMd> action) {
+        MdArray a = (MdArray) ARRAY.getAcquire(this);
+        for (KfuncMd md : a.mds) {
+            if (md != null && md.isLive() && md.slot >= 0 && PaddingInsn.isMovEax(md.function.site().padding())) {
+                action.accept(md);
+            }
+        }
+    }
+
+    @Override
+    public void destroy() {
+        if (size != 0) {
+            throw new KernelException(Errno.EBUSY, "the padding md index still has " + size + " mds");
+        }
+        kernel.allocator().free((MdArray) ARRAY.getAcquire(this), "kfunc_md_array_free");
+    }
+
+    /** {@code kfunc_mds}: the md array, an allocator object so growth can fail and its frees are checked. */
+    static final class MdArray extends KernelObject {
+        final KfuncMd[] mds;
+
+        MdArray(int slots) {
+            super("kfunc_md_array", 8L * slots);
+            this.mds = new KfuncMd[slots];
+        }
+
+        void access() {
+            guard();
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package dev.gtramp.trampoline;
+
+import dev.gtramp.kernel.Cpu;
+import dev.gtramp.kernel.KernelFunction;
+import dev.gtramp.kernel.PaddingInsn;
+import dev.gtramp.kernel.bpf.BpfAttachType;
+import dev.gtramp.kernel.bpf.BpfProg;
+import org.junit.jupiter.api.Test;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@link MultiLinkMode#GLOBAL_PADDING}: each traced function's padding holds {@code mov $slot, %eax}
+ * with a slot of its own, the md array grows past its first page, NOPs come back on detach, and a
+ * freed md's slot is reused.
+ */
+class PaddingMdIndexTest extends SelftestKernel {
+    @Test
+    void slotsInThePaddingGrowAndAreReused() throws Exception {
+        Trampolines t = boot(TrampolinesConfig.global(MultiLinkMode.GLOBAL_PADDING));
+        long[] runs = {0};
+        BpfProg p = BpfProg.builder(kernel, "p", BpfAttachType.TRACE_FENTRY_MULTI).body(c -> ++runs[0]).load();
+        List<String> names = kernel.image().match("tcp_*").stream().map(f -> f.name())
+                .filter(n -> AttachChecks.refusal(t, p, kernel.function(n)) == null && t.global().fallbackReason(kernel.function(n)) == null)
+                .limit(3L * PaddingMdIndex.INITIAL_SLOTS).toList();
+        assertEquals(3 * PaddingMdIndex.INITIAL_SLOTS, names.size());
+        Set<Integer> slots = new HashSet<>();
+        try (BpfTracingMultiLink link = t.attachMulti(p, null, TracingMultiOpts.create().names(names))) {
+            for (String n : names) {
+                long insn = kernel.function(n).site().padding();
+                assertTrue(PaddingInsn.isMovEax(insn), n + ": " + PaddingInsn.toString(insn));
+                slots.add(PaddingInsn.imm32(insn));
+            }
+            assertEquals(names.size(), slots.size(), "a slot per function");
+            KernelFunction f = kernel.function(names.get(names.size() - 1));
+            try (Cpu cpu = kernel.bindCpu(0)) {
+                cpu.callWith(f, new long[f.argWords()]);
+            }
+            assertEquals(1, runs[0]);
+        }
+        for (String n : names) {
+            assertEquals(PaddingInsn.NOP_WORD, kernel.function(n).site().padding(), n);
+        }
+        assertTrue(t.drainRetiredImages(10));
+        // The freed mds' slots are handed out again.
+        try (BpfTracingMultiLink link = t.attachMulti(p, names.get(0), null)) {
+            assertTrue(slots.contains(PaddingInsn.imm32(kernel.function(names.get(0)).site().padding())));
+        }
+        p.close();
+        FentryFexitSelftestTest.assertNothingAttached(t);
+        assertEquals(1, kernel.allocator().snapshot().usage("kfunc_md_array").liveObjects(),
+                "one array left: the grown ones were freed after their grace periods");
+    }
+}
