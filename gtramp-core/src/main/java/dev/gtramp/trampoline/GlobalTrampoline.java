@@ -25,7 +25,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *     {@link BpfTrampImage#F_MIX}, so that it hands the function to the global caller when its last
  *     regular link goes.</li>
  * <li>By its trampoline, because the global caller cannot serve it (stack arguments, more than six
- *     argument registers, an IPMODIFY user such as livepatch): a fallback, reported by the link.</li>
+ *     argument registers, an IPMODIFY user such as livepatch, no padding for the md index): a
+ *     fallback, reported by the link.</li>
  * </ul>
  * Then one {@code update_ftrace_direct_add} for every new entry (global caller and fallback
  * trampolines alike: all are entries of the one {@code direct_ops}) and one
@@ -81,7 +82,7 @@ final class GlobalTrampoline {
         if (t.ftrace().record(f.ip()).map(r -> r.has(DynFtrace.IPMODIFY)).orElse(false)) {
             return "an IPMODIFY ftrace user (livepatch) replaces its code";
         }
-        return null;
+        return mds.index().cannotIndex(f);
     }
 
     // ------------------------------------------------------------------ multi links

@@ -30,6 +30,14 @@ interface KfuncMdIndex {
     /** Unpublishes an md: new lookups stop finding it. Under {@code kfunc_md_mutex}. */
     void remove(KfuncMd md);
 
+    /**
+     * Why this index cannot hold an md for {@code f}, or null: such a function falls back to its
+     * per-function trampoline.
+     */
+    default String cannotIndex(KernelFunction f) {
+        return null;
+    }
+
     /** The md has been freed: its space in the index may be reused. Any thread; never blocks. */
     default void released(KfuncMd md) {
     }

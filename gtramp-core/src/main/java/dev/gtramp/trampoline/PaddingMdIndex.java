@@ -4,6 +4,7 @@ import dev.gtramp.ftrace.Ftrace;
 import dev.gtramp.kernel.Errno;
 import dev.gtramp.kernel.Frame;
 import dev.gtramp.kernel.Kernel;
+import dev.gtramp.kernel.KernelFunction;
 import dev.gtramp.kernel.KernelException;
 import dev.gtramp.kernel.KernelFunction;
 import dev.gtramp.kernel.PaddingInsn;
@@ -11,6 +12,8 @@ import dev.gtramp.kernel.mm.KernelObject;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -58,6 +61,11 @@ final class PaddingMdIndex implements KfuncMdIndex {
     private int used;
     /** Published mds. Under {@code kfunc_md_mutex}. */
     private int size;
+    /**
+     * Mds of functions without padding ({@link #cannotIndex}): their trampolines serve them, so the
+     * caller never looks for them; writers find them here. Under {@code kfunc_md_mutex}.
+     */
+    private final Map<KernelFunction, KfuncMd> unindexed = new HashMap<>();
 
     PaddingMdIndex(Kernel kernel, Ftrace ftrace) {
         this.kernel = kernel;
@@ -83,6 +91,10 @@ final class PaddingMdIndex implements KfuncMdIndex {
 
     @Override
     public KfuncMd lookup(KernelFunction f) {
+        KfuncMd md = unindexed.get(f);
+        if (md != null) {
+            return md;
+        }
         long insn = f.site().padding();
         if (!PaddingInsn.isMovEax(insn)) {
             return null;
@@ -91,7 +103,20 @@ final class PaddingMdIndex implements KfuncMdIndex {
     }
 
     @Override
+    public String cannotIndex(KernelFunction f) {
+        int bytes = f.site().paddingBytes();
+        return bytes < PaddingInsn.PADDING_BYTES
+                ? "its address has " + bytes + " bytes of padding, no room for mov $index, %eax"
+                : null;
+    }
+
+    @Override
     public void insert(KfuncMd md) {
+        if (cannotIndex(md.function) != null) {
+            unindexed.put(md.function, md);
+            size++;
+            return;
+        }
         int slot = takeSlot();
         try {
             MdArray a = (MdArray) ARRAY.getAcquire(this);
@@ -122,6 +147,10 @@ final class PaddingMdIndex implements KfuncMdIndex {
 
     @Override
     public void remove(KfuncMd md) {
+        if (unindexed.remove(md.function, md)) {
+            size--;
+            return;
+        }
         ftrace.textPokePadding(md.function, PaddingInsn.NOP_WORD);
         size--;
     }
@@ -159,6 +188,7 @@ final class PaddingMdIndex implements KfuncMdIndex {
 
     @Override
     public void forEach(Consumer<KfuncMd> action) {
+        unindexed.values().forEach(action);
         MdArray a = (MdArray) ARRAY.getAcquire(this);
         for (KfuncMd md : a.mds) {
             if (md != null && md.isLive() && md.slot >= 0 && PaddingInsn.isMovEax(md.function.site().padding())) {

@@ -56,4 +56,32 @@ class PaddingMdIndexTest extends SelftestKernel {
         assertEquals(1, kernel.allocator().snapshot().usage("kfunc_md_array").liveObjects(),
                 "one array left: the grown ones were freed after their grace periods");
     }
+
+    /**
+     * A function whose address has no padding (an alias without a {@code __pfx_} label in front)
+     * cannot hold the index: it falls back to its trampoline, and the link says why.
+     */
+    @Test
+    void functionWithoutPaddingFallsBack() throws Exception {
+        Trampolines t = boot(TrampolinesConfig.global(MultiLinkMode.GLOBAL_PADDING));
+        long[] runs = {0};
+        BpfProg p = BpfProg.builder(kernel, "p", BpfAttachType.TRACE_FENTRY_MULTI).body(c -> ++runs[0]).load();
+        KernelFunction bare = kernel.functions().stream()
+                .filter(f -> f.isTraceable() && f.site().paddingBytes() < PaddingInsn.PADDING_BYTES
+                        && AttachChecks.refusal(t, p, f) == null && f.prototype().argRegs() <= 6)
+                .findFirst().orElseThrow();
+        try (BpfTracingMultiLink link = t.attachMulti(p, null,
+                TracingMultiOpts.create().names(List.of("bpf_fentry_test1", bare.name())))) {
+            assertEquals(List.of(bare.name()), link.fallbacks().stream().map(MultiLinkFallback::function).toList());
+            assertTrue(link.fallbacks().get(0).reason().contains("padding"), link.fallbacks().get(0).reason());
+            assertTrue(t.kfuncMd(bare).orElseThrow().servedByTrampoline());
+            try (Cpu cpu = kernel.bindCpu(0)) {
+                cpu.callWith(bare, new long[bare.argWords()]);
+                cpu.call("bpf_fentry_test1", 1);
+            }
+            assertEquals(2, runs[0]);
+        }
+        p.close();
+        FentryFexitSelftestTest.assertNothingAttached(t);
+    }
 }
