@@ -108,10 +108,13 @@ final class KfuncMd extends KernelObject {
     }
 
     /**
-     * The caller's walk of one list: each program with its cookie, nothing allocated. Each node is
-     * guarded: reaching a freed one is the use after free the free protocol must prevent.
+     * The caller's walk of one list: each program with its cookie, nothing allocated. The md, whose
+     * list head it reads first, and each node are guarded: reaching a freed one is the use after free
+     * the free protocol must prevent. The v2 caller reads the fentry head outside
+     * {@code rcu_read_lock}, where only tasks RCU keeps the md alive.
      */
     void runAll(BpfTrampKind kind, BpfTraceCtx ctx) {
+        guard();
         for (KfuncMdProg p = first(kind); p != null; p = p.next()) {
             p.access();
             p.prog.run(ctx, p.cookie);
