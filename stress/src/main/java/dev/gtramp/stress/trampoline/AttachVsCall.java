@@ -4,7 +4,6 @@ import dev.gtramp.kernel.Cpu;
 import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.bpf.BpfAttachType;
 import dev.gtramp.kernel.bpf.BpfProg;
-import dev.gtramp.trampoline.BpfTracingLink;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.infra.results.II_Result;
@@ -62,8 +61,6 @@ public abstract class AttachVsCall extends TrampolineTrial {
     private long seen;
     private final BpfProg p2 = prog("p2", BpfAttachType.TRACE_FENTRY,
             ctx -> seen += ctx.getAttachCookie() == 2 ? 10 : 100);
-    private volatile boolean calling;
-    private volatile boolean updated;
 
     AttachVsCall(Set<UnsafeVariant> unsafe) {
         super(unsafe);
@@ -76,15 +73,7 @@ public abstract class AttachVsCall extends TrampolineTrial {
     /** CPU 0: calls {@code f} until the updates are over, then once more. */
     final void call(II_Result r) {
         try (Cpu cpu = kernel.bindCpu(0)) {
-            calling = true;
-            int verdict = 0;
-            while (!updated && verdict == 0) {
-                verdict = once(cpu);
-            }
-            if (!await(() -> updated) && verdict == 0) {
-                verdict = 3;
-            }
-            r.r1 = verdict;
+            r.r1 = callWhileUpdating(() -> once(cpu), 3);
             seen = 0;
             long v = callOnce(cpu);
             r.r2 = v == 0 && seen == NEW_SET ? 1 : 0;
@@ -102,20 +91,7 @@ public abstract class AttachVsCall extends TrampolineTrial {
 
     /** The writer: attaches and detaches P2 while CPU 0 calls, ending attached. */
     final void write() {
-        try {
-            await(() -> calling);
-            BpfTracingLink link = null;
-            for (int i = 0; i < UPDATES; i++) {
-                if (link == null) {
-                    link = trampolines.attach(p2, f, 2);
-                } else {
-                    link.close();
-                    link = null;
-                }
-            }
-        } finally {
-            updated = true;
-        }
+        updateWhileCalling(() -> toggleAttach(p2, 2, UPDATES));
     }
 
     final void check(II_Result r) {

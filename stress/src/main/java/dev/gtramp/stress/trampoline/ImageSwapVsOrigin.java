@@ -61,19 +61,13 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 public abstract class ImageSwapVsOrigin extends TrampolineTrial {
     private static final long BODY = 7;
 
-    private volatile boolean inOrigin;
-    private volatile boolean released;
     /** Set by the writer if CPU 0 never entered the origin; the arbiter reports it as {@code r1 = 3}. */
     private volatile boolean missed;
     private final BpfProg fentry = prog("fentry_new", BpfAttachType.TRACE_FENTRY, ctx -> 0);
 
     ImageSwapVsOrigin(Set<UnsafeVariant> unsafe) {
         super(unsafe);
-        f.setBody(frame -> {
-            inOrigin = true;
-            frame.cpu().schedule(() -> await(() -> released));
-            return BODY;
-        });
+        sleepingBody(BODY);
         trampolines.attach(prog("fexit_old", BpfAttachType.TRACE_FEXIT, ctx -> 0), f);
         settle();
     }
@@ -88,18 +82,12 @@ public abstract class ImageSwapVsOrigin extends TrampolineTrial {
 
     /** The writer: swaps the image while CPU 0 sleeps in the origin and runs the put's callbacks. */
     final void write(II_Result r) {
-        try {
-            if (!await(() -> inOrigin)) {
-                missed = true;
-                return;
-            }
+        missed = !whileInBody(() -> {
             trampolines.attach(fentry, f);
             kernel.tasksRcu().runPendingCallbacks();
             kernel.rcu().runPendingCallbacks();
             kernel.tasksRcu().runPendingCallbacks();
-        } finally {
-            released = true;
-        }
+        });
     }
 
     final void check(II_Result r) {

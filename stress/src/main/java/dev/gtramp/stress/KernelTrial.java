@@ -1,0 +1,176 @@
+package dev.gtramp.stress;
+
+import dev.gtramp.kernel.Cpu;
+import dev.gtramp.kernel.Kernel;
+import dev.gtramp.kernel.KernelConfig;
+import dev.gtramp.kernel.KernelFunction;
+import dev.gtramp.kernel.UnsafeVariant;
+import dev.gtramp.kernel.bpf.BpfAttachType;
+import dev.gtramp.kernel.bpf.BpfProg;
+import dev.gtramp.kernel.bpf.BpfProgBody;
+import dev.gtramp.kernel.image.KernelImage;
+import dev.gtramp.kernel.mm.KasanException;
+import dev.gtramp.kernel.rcu.RcuFlavor;
+import dev.gtramp.trampoline.BpfTracingLink;
+import dev.gtramp.trampoline.Trampolines;
+import dev.gtramp.trampoline.TrampolinesConfig;
+
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
+
+/**
+ * What the trampoline and global trampoline tests share: a kernel of its own per trial (two CPUs,
+ * 16 synthetic functions, manual RCU callbacks, as the ftrace trials), its trampolines built as the
+ * test asks, and the function {@code f} that CPU 0 calls. The writer binds no CPU, so no grace
+ * period waits for it; its waits for CPU 0 end after {@link TrialDomain#PATIENCE_NANOS} at the
+ * latest.
+ *
+ * <p>Two ways for CPU 0 and the writer to meet: CPU 0 calls {@code f} back to back while the writer
+ * updates ({@link #callWhileUpdating}, {@link #updateWhileCalling}), or one call sleeps in
+ * {@code f}'s body while the writer updates ({@link #sleepingBody}, {@link #whileInBody}).
+ */
+public abstract class KernelTrial {
+    protected static final KernelImage SMALL_IMAGE = KernelImage.synthetic(16, 1);
+    /** A call that read a freed object (a KASAN report). */
+    protected static final long FREED = -1_000_001;
+    /** A call that failed another way. */
+    protected static final long OTHER = -1_000_002;
+
+    protected final Kernel kernel;
+    protected final Trampolines trampolines;
+    protected final KernelFunction f;
+    private final long[] args;
+    /** Set by CPU 0 once it is bound and about to call {@code f} back to back. */
+    private volatile boolean calling;
+    /** Set by the writer once its updates are over. */
+    private volatile boolean updated;
+    /** Set by CPU 0's call once it is inside {@code f}'s body. */
+    private volatile boolean inBody;
+    /** Set by the writer to let the call sleeping in {@code f}'s body return. */
+    private volatile boolean released;
+
+    protected KernelTrial(Set<UnsafeVariant> unsafe, RcuFlavor rcu, TrampolinesConfig config) {
+        kernel = Kernel.boot(SMALL_IMAGE, KernelConfig.defaults().withRcu(rcu).withManualRcuCallbacks(true)
+                .withUnsafeVariants(unsafe));
+        trampolines = Trampolines.create(kernel, config);
+        f = kernel.functions().get(0);
+        args = new long[f.argWords()];
+    }
+
+    protected final BpfProg prog(String name, BpfAttachType type, BpfProgBody body) {
+        return BpfProg.builder(kernel, name, type).body(body).load();
+    }
+
+    /** One call of {@code f}: its result, or {@link #FREED} or {@link #OTHER}. */
+    protected final long callOnce(Cpu cpu) {
+        try {
+            return cpu.callWith(f, args);
+        } catch (KasanException e) {
+            return FREED;
+        } catch (RuntimeException e) {
+            return OTHER;
+        }
+    }
+
+    /**
+     * CPU 0's side of a race with the writer's updates: calls {@code once} (one call of {@code f},
+     * judged: 0 for a good one) back to back until the updates are over or a call goes wrong. Returns
+     * the first non-zero verdict, else 0, or {@code stuck} if the updates never ended.
+     */
+    protected final int callWhileUpdating(IntSupplier once, int stuck) {
+        calling = true;
+        int verdict = 0;
+        while (!updated && verdict == 0) {
+            verdict = once.getAsInt();
+        }
+        if (!await(() -> updated) && verdict == 0) {
+            verdict = stuck;
+        }
+        return verdict;
+    }
+
+    /**
+     * The writer's side of {@link #callWhileUpdating}: waits until CPU 0 calls, runs {@code updates},
+     * then ends CPU 0's calls. Returns whether CPU 0 was calling (the updates run either way).
+     */
+    protected final boolean updateWhileCalling(Runnable updates) {
+        try {
+            boolean met = await(() -> calling);
+            updates.run();
+            return met;
+        } finally {
+            updated = true;
+        }
+    }
+
+    /** Attaches {@code prog} to {@code f} with {@code cookie} and closes the link, alternately, {@code times} times. */
+    protected final void toggleAttach(BpfProg prog, long cookie, int times) {
+        BpfTracingLink link = null;
+        for (int i = 0; i < times; i++) {
+            if (link == null) {
+                link = trampolines.attach(prog, f, cookie);
+            } else {
+                link.close();
+                link = null;
+            }
+        }
+    }
+
+    /**
+     * Gives {@code f} a body that sleeps ({@code Cpu.schedule}: a voluntary context switch, a
+     * quiescent state for RCU and tasks RCU) until {@link #whileInBody} releases it, then returns
+     * {@code value}.
+     */
+    protected final void sleepingBody(long value) {
+        f.setBody(frame -> {
+            inBody = true;
+            frame.cpu().schedule(() -> await(() -> released));
+            return value;
+        });
+    }
+
+    /**
+     * The writer's side of {@link #sleepingBody}: once CPU 0's call sleeps in {@code f}'s body, runs
+     * {@code update}, then lets the call return. Returns false, having run nothing, if no call got
+     * there.
+     */
+    protected final boolean whileInBody(Runnable update) {
+        try {
+            if (!await(() -> inBody)) {
+                return false;
+            }
+            update.run();
+            return true;
+        } finally {
+            released = true;
+        }
+    }
+
+    /** Runs every callback queued so far, in the order the image and md put chains need. */
+    protected final void settle() {
+        for (int i = 0; i < 4; i++) {
+            kernel.tasksRcu().barrier();
+            kernel.rcu().barrier();
+        }
+    }
+
+    /** Spins until {@code flag} is true or the patience runs out; returns the flag. */
+    protected static boolean await(BooleanSupplier flag) {
+        long deadline = System.nanoTime() + TrialDomain.PATIENCE_NANOS;
+        while (!flag.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            Thread.onSpinWait();
+        }
+        return true;
+    }
+
+    /** The arbiter: runs the callbacks left, closes the kernel, and says whether KASAN reported anything. */
+    protected final int finish() {
+        settle();
+        kernel.close();
+        return kernel.allocator().violations() > 0 ? 1 : 0;
+    }
+}
