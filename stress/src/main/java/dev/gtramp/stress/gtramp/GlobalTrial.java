@@ -1,0 +1,30 @@
+package dev.gtramp.stress.gtramp;
+
+import dev.gtramp.kernel.UnsafeVariant;
+import dev.gtramp.kernel.bpf.BpfProg;
+import dev.gtramp.kernel.rcu.RcuFlavor;
+import dev.gtramp.stress.KernelTrial;
+import dev.gtramp.trampoline.BpfTracingMultiLink;
+import dev.gtramp.trampoline.KfuncMdFreeProtocol;
+import dev.gtramp.trampoline.MultiLinkMode;
+import dev.gtramp.trampoline.TracingMultiOpts;
+import dev.gtramp.trampoline.TrampolinesConfig;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What the global trampoline tests share: a {@link KernelTrial} whose tracing multi links are
+ * served by {@code bpf_global_caller} through the hash table of {@code kfunc_md}s, with the given
+ * RCU flavor and md free protocol.
+ */
+abstract class GlobalTrial extends KernelTrial {
+    GlobalTrial(Set<UnsafeVariant> unsafe, RcuFlavor rcu, KfuncMdFreeProtocol protocol) {
+        super(unsafe, rcu, TrampolinesConfig.global(MultiLinkMode.GLOBAL_HASH).withFreeProtocol(protocol));
+    }
+
+    /** A tracing multi link of {@code prog} on {@code f} alone. */
+    final BpfTracingMultiLink attachMulti(BpfProg prog) {
+        return trampolines.attachMulti(prog, null, TracingMultiOpts.create().names(List.of(f.name())));
+    }
+}

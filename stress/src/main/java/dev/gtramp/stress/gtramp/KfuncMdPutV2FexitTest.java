@@ -1,0 +1,41 @@
+package dev.gtramp.stress.gtramp;
+
+import dev.gtramp.kernel.bpf.BpfAttachType;
+import dev.gtramp.trampoline.KfuncMdFreeProtocol;
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.III_Result;
+
+import java.util.Set;
+
+/**
+ * {@link UnlinkVsOrigin} with an fexit.multi program and the real algorithm, the v2 series'
+ * {@link KfuncMdFreeProtocol#KILL_THEN_TASKS_RCU}: the kill comes at once, and the release, on the
+ * sleeping call's {@code kfunc_md_exit}, waits an RCU and a tasks-RCU grace period before the free.
+ *
+ * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link UnlinkVsOrigin} and inherited.
+ */
+@JCStressTest
+@State
+public class KfuncMdPutV2FexitTest extends UnlinkVsOrigin {
+    public KfuncMdPutV2FexitTest() {
+        super(Set.of(), KfuncMdFreeProtocol.KILL_THEN_TASKS_RCU, BpfAttachType.TRACE_FEXIT_MULTI);
+    }
+
+    @Actor
+    public void cpu0(III_Result r) {
+        call(r);
+    }
+
+    @Actor
+    public void writer() {
+        write();
+    }
+
+    @Arbiter
+    public void arbiter(III_Result r) {
+        check(r);
+    }
+}
