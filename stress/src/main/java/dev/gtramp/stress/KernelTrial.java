@@ -155,16 +155,9 @@ public abstract class KernelTrial {
         }
     }
 
-    /** Spins until {@code flag} is true or the patience runs out; returns the flag. */
+    /** {@link TrialDomain#await}: spins until {@code flag} is true or the patience runs out. */
     protected static boolean await(BooleanSupplier flag) {
-        long deadline = System.nanoTime() + TrialDomain.PATIENCE_NANOS;
-        while (!flag.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                return false;
-            }
-            Thread.onSpinWait();
-        }
-        return true;
+        return TrialDomain.await(flag);
     }
 
     /** The arbiter: runs the callbacks left, closes the kernel, and says whether KASAN reported anything. */

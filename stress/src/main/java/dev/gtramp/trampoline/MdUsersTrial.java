@@ -41,7 +41,7 @@ abstract class MdUsersTrial extends KernelTrial {
 
     /** The md published for {@code f}, or null. */
     final KfuncMd published() {
-        return mds.get(f.ip());
+        return mds.get(f);
     }
 
     /** {@code md}'s users, under {@code kfunc_md_mutex}. */
