@@ -51,7 +51,7 @@ class GlobalTrampolineWholeImageTest extends SelftestKernel {
         }
         // One attach and detach first: from then on direct_functions is an allocated (empty) hash.
         t.attachMulti(prog, "bpf_fentry_test1", null).close();
-        t.drainRetiredImages(10);
+        settle();
         long hashesBefore = kernel.allocator().snapshot().usage("ftrace_hash").liveObjects();
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong calls = new AtomicLong();
@@ -86,7 +86,16 @@ class GlobalTrampolineWholeImageTest extends SelftestKernel {
         assertTrue(runs > 100 && runs <= calls.get() + 100, "runs " + runs + ", calls " + calls.get());
         prog.close();
         assertNothingAttached(t);
+        settle();
         assertEquals(hashesBefore, kernel.allocator().snapshot().usage("ftrace_hash").liveObjects(),
                 "ftrace hashes beyond the ops' own");
+    }
+
+    /** Runs every queued callback, including ftrace's tasks-RCU frees of replaced direct_functions hashes. */
+    private void settle() {
+        for (int i = 0; i < 3; i++) {
+            kernel.tasksRcu().barrier();
+            kernel.rcu().barrier();
+        }
     }
 }
