@@ -84,11 +84,13 @@ import static dev.gtramp.bench.FtraceCallSiteBenchmark.FUNCTION;
  * {@code fentry-multi} with the same lookup (about 1 in the kernel: the lookup behaves as O(1)), and
  * each case minus {@code kernel-count} for the hook's own cost. {@code bench_trigger} reports
  * M calls/s; with one thread that is {@code 1000 / (ns/op)}, or run with {@code -bm thrpt -tu us}
- * (ops/µs = M/s). The model's call path is far slower than the kernel's (about 14 ns for the NOP
- * site), so compare ratios, not absolute numbers. Every fork measures one case, so the JIT sees one
+ * (ops/µs = M/s). The model's call path is far slower than the kernel's ({@code kernel-count}, the
+ * NOP site, measured 12 to 17 ns in the runs bench/README.md reports), so compare ratios, not
+ * absolute numbers. Every fork measures one case, so the JIT sees one
  * program body, one image and one md: the best case for inlining. Nothing on the traced call
  * allocates: {@code -prof gc} gave {@code gc.alloc.rate.norm} of at most 0.001 B/op in every case,
- * JMH's own.
+ * JMH's own (measured while every global case used the {@code NonBlockingHashMapLong} index; the
+ * table's lookup is measured the same way by {@code KfuncMdTableBenchmark -prof gc}).
  *
  * <pre>{@code
  * java -cp bench/target/gtramp.jar org.openjdk.jmh.Main TriggerBenchmark

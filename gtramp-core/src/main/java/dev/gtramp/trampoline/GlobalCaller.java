@@ -84,8 +84,8 @@ final class GlobalCaller implements CallTarget {
             if (!skipOrigin) {
                 ctx.setReturnValue(frame.callOrigin());
             }
-            // Back from the origin: the md is held by the ref alone; a freed one is reported here.
-            md.access();
+            // Back from the origin the md is held by the ref alone; the fexit walk guards it first,
+            // so a freed one is reported there.
             if (rcuAcrossPrograms) {
                 rcu.lock();
             }

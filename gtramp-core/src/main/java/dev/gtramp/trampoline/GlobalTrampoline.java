@@ -63,10 +63,6 @@ final class GlobalTrampoline {
         return mds;
     }
 
-    ReentrantLock lock() {
-        return lock;
-    }
-
     /**
      * Why the global caller cannot serve {@code f}, or null. Stack arguments and more than
      * {@code MAX_BPF_FUNC_REG_ARGS} registers: the caller saves six argument registers. IPMODIFY: the
@@ -186,7 +182,6 @@ final class GlobalTrampoline {
         }
         if (e.tookTramp) {
             BpfTrampoline taken = e.md.tramp;
-            taken.flags = e.trOldFlags;
             e.md.tramp = null;
             e.tookTramp = false;
             t.put(taken);

@@ -3,8 +3,6 @@ package dev.gtramp.trampoline;
 import dev.gtramp.kernel.Frame;
 import dev.gtramp.kernel.KernelFunction;
 
-import java.util.function.Consumer;
-
 /**
  * Where {@code bpf_global_caller} finds a function's {@link KfuncMd}: a hash table keyed by ip, or
  * the index in the function's padding. Writers hold {@code kfunc_md_mutex}; {@link #find} is the
@@ -45,10 +43,4 @@ interface KfuncMdIndex {
     /** Mds published. Under {@code kfunc_md_mutex}. */
     int size();
 
-    /** Every published md. Under {@code kfunc_md_mutex}. */
-    void forEach(Consumer<KfuncMd> action);
-
-    /** Frees what the index itself holds; it must be empty. */
-    default void destroy() {
-    }
 }

@@ -6,8 +6,6 @@ import dev.gtramp.kernel.KernelFunction;
 import dev.gtramp.kernel.KernelException;
 import org.jctools.maps.NonBlockingHashMapLong;
 
-import java.util.function.Consumer;
-
 /**
  * The md table on JCTools {@link NonBlockingHashMapLong}: lock-free gets that allocate nothing (the
  * keys are primitive), a resize that readers help with instead of waiting for. Removal does not free
@@ -42,10 +40,5 @@ final class NonBlockingMdIndex implements KfuncMdIndex {
     @Override
     public int size() {
         return map.size();
-    }
-
-    @Override
-    public void forEach(Consumer<KfuncMd> action) {
-        map.values().forEach(action);
     }
 }

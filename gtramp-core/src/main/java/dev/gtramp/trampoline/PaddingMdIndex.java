@@ -1,20 +1,18 @@
 package dev.gtramp.trampoline;
 
 import dev.gtramp.ftrace.Ftrace;
-import dev.gtramp.kernel.Errno;
 import dev.gtramp.kernel.Frame;
 import dev.gtramp.kernel.Kernel;
 import dev.gtramp.kernel.KernelFunction;
-import dev.gtramp.kernel.KernelException;
 import dev.gtramp.kernel.KernelFunction;
 import dev.gtramp.kernel.PaddingInsn;
 import dev.gtramp.kernel.mm.KernelObject;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.function.Consumer;
 
 /**
  * The md index in the function's padding (per-function storage v4 and tracing multi-link v1): each
@@ -175,7 +173,7 @@ final class PaddingMdIndex implements KfuncMdIndex {
     private void returnSlot(int slot) {
         synchronized (freeLock) {
             if (freeCount == free.length) {
-                free = java.util.Arrays.copyOf(free, Math.max(16, free.length * 2));
+                free = Arrays.copyOf(free, Math.max(16, free.length * 2));
             }
             free[freeCount++] = slot;
         }
@@ -184,25 +182,6 @@ final class PaddingMdIndex implements KfuncMdIndex {
     @Override
     public int size() {
         return size;
-    }
-
-    @Override
-    public void forEach(Consumer<KfuncMd> action) {
-        unindexed.values().forEach(action);
-        MdArray a = (MdArray) ARRAY.getAcquire(this);
-        for (KfuncMd md : a.mds) {
-            if (md != null && md.isLive() && md.slot >= 0 && PaddingInsn.isMovEax(md.function.site().padding())) {
-                action.accept(md);
-            }
-        }
-    }
-
-    @Override
-    public void destroy() {
-        if (size != 0) {
-            throw new KernelException(Errno.EBUSY, "the padding md index still has " + size + " mds");
-        }
-        kernel.allocator().free((MdArray) ARRAY.getAcquire(this), "kfunc_md_array_free");
     }
 
     /** {@code kfunc_mds}: the md array, an allocator object so growth can fail and its frees are checked. */

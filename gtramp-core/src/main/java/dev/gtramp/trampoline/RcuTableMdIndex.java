@@ -5,8 +5,6 @@ import dev.gtramp.kernel.KernelFunction;
 import dev.gtramp.kernel.Kernel;
 import dev.gtramp.kernel.lib.RcuLongHashTable;
 
-import java.util.function.Consumer;
-
 /**
  * The md table on {@link RcuLongHashTable}, after v2's {@code kfunc_md_array}: {@code hash_ptr(ip,
  * bits)} buckets of RCU chains, grown at 90% and shrunk at 30% by publishing a rebuilt bucket array
@@ -43,15 +41,5 @@ final class RcuTableMdIndex implements KfuncMdIndex {
     @Override
     public int size() {
         return table.size();
-    }
-
-    @Override
-    public void forEach(Consumer<KfuncMd> action) {
-        table.forEach((ip, md) -> action.accept(md));
-    }
-
-    @Override
-    public void destroy() {
-        table.close();
     }
 }

@@ -44,7 +44,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * <p>The hazard: a free that waits only for the kill's RCU grace period misses a call that has
  * left its read-side section and not yet read the md's fentry list. That window is a few
  * instructions, while the writer's path from closing the link to the free (the text patching of the
- * ftrace update, the grace period, the callbacks) takes 5 µs at the least (14 µs median); so a call
+ * ftrace update, the grace period, the callbacks) is far longer; so a call
  * loses only when it is preempted right there, as a kernel task can be. Here only the host can
  * preempt CPU 0's thread (which stays inside its kernel call, a tasks-RCU reader, while the RCU grace
  * period goes by), and under jcstress that practically never happens in the window: the broken
