@@ -29,6 +29,8 @@ public final class BpfTracingMultiLink implements AutoCloseable {
     final GlobalTrampoline.GlobalEntry[] entries;
     /** Global modes: the functions served by their trampolines. Written under {@code global_tr_lock} while attaching. */
     final List<MultiLinkFallback> fallbacks = new ArrayList<>();
+    /** The targets left out by {@link TracingMultiOpts#skipInvalid(boolean)}; set once before the attach. */
+    List<MultiLinkSkip> skipped = List.of();
     private final AtomicBoolean closed = new AtomicBoolean();
 
     /** A link on per-function trampolines. */
@@ -105,6 +107,15 @@ public final class BpfTracingMultiLink implements AutoCloseable {
         return List.copyOf(fallbacks);
     }
 
+    /**
+     * The targets left out because the attach checks refuse them, each with the reason, when the
+     * link was made with {@link TracingMultiOpts#skipInvalid(boolean)}; otherwise empty.
+     */
+    public List<MultiLinkSkip> skipped() {
+        checkOpen();
+        return skipped;
+    }
+
     public int size() {
         return functions.size();
     }
@@ -134,6 +145,7 @@ public final class BpfTracingMultiLink implements AutoCloseable {
     public String toString() {
         return "tracing multi link(" + prog.name() + " on " + functions.size() + " functions"
                 + (fallbacks.isEmpty() ? "" : ", " + fallbacks.size() + " on trampolines")
+                + (skipped.isEmpty() ? "" : ", " + skipped.size() + " skipped")
                 + (closed.get() ? ", closed" : "") + ")";
     }
 }

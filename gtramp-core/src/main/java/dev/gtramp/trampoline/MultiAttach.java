@@ -8,6 +8,7 @@ import dev.gtramp.kernel.bpf.BpfProg;
 import dev.gtramp.kernel.image.ImageFunction;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -43,11 +44,19 @@ final class MultiAttach {
         }
         List<KernelFunction> targets = resolve(t, pattern, opts);
         long[] cookies = opts == null ? null : opts.cookies;
-        for (KernelFunction f : targets) {
-            AttachChecks.check(t, prog, f);
+        List<MultiLinkSkip> skipped = List.of();
+        if (opts != null && opts.skipInvalid) {
+            skipped = new ArrayList<>();
+            targets = new ArrayList<>(targets);
+            cookies = skipInvalid(t, prog, targets, cookies, skipped);
+        } else {
+            for (KernelFunction f : targets) {
+                AttachChecks.check(t, prog, f);
+            }
         }
         if (t.global() != null) {
             BpfTracingMultiLink link = BpfTracingMultiLink.global(t, prog, targets, cookies);
+            link.skipped = List.copyOf(skipped);
             prog.get();
             try {
                 t.global().attach(link);
@@ -64,6 +73,7 @@ final class MultiAttach {
                 trs.add(t.get(f));
             }
             BpfTracingMultiLink link = new BpfTracingMultiLink(t, prog, trs, cookies);
+            link.skipped = List.copyOf(skipped);
             link(t, link);
             return link;
         } catch (RuntimeException e) {
@@ -73,6 +83,40 @@ final class MultiAttach {
             prog.put();
             throw e;
         }
+    }
+
+    /**
+     * Removes from the mutable {@code targets} (in place, order kept) every function the attach checks refuse,
+     * recording each in {@code skipped}, and returns the cookies of the functions kept. A program of
+     * another kernel is misuse, not an invalid target: it still fails.
+     *
+     * @throws KernelException EINVAL if every target is refused
+     */
+    private static long[] skipInvalid(Trampolines t, BpfProg prog, List<KernelFunction> targets, long[] cookies,
+                                      List<MultiLinkSkip> skipped) {
+        if (prog.kernel() != t.kernel()) {
+            AttachChecks.check(t, prog, targets.get(0));
+        }
+        long[] kept = cookies == null ? null : new long[targets.size()];
+        int n = 0;
+        for (int i = 0; i < targets.size(); i++) {
+            KernelFunction f = targets.get(i);
+            String why = AttachChecks.refusal(t, prog, f);
+            if (why != null) {
+                skipped.add(new MultiLinkSkip(f.name(), why));
+                continue;
+            }
+            if (kept != null) {
+                kept[n] = cookies[i];
+            }
+            targets.set(n++, f);
+        }
+        targets.subList(n, targets.size()).clear();
+        if (n == 0) {
+            throw new KernelException(Errno.EINVAL, "tracing multi attach of " + prog + ": all " + skipped.size()
+                    + " targets are invalid (first: " + skipped.get(0).function() + ": " + skipped.get(0).reason() + ")");
+        }
+        return kept == null ? null : Arrays.copyOf(kept, n);
     }
 
     /** The targets, in order, after libbpf's and the syscall's argument checks. */

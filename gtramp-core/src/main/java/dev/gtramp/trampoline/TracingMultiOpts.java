@@ -12,6 +12,7 @@ public final class TracingMultiOpts {
     List<String> names;
     long[] cookies;
     int cnt = -1;
+    boolean skipInvalid;
 
     public static TracingMultiOpts create() {
         return new TracingMultiOpts();
@@ -38,6 +39,20 @@ public final class TracingMultiOpts {
     /** {@code opts.cnt}; by default the number of targets given. */
     public TracingMultiOpts cnt(int cnt) {
         this.cnt = cnt;
+        return this;
+    }
+
+    /**
+     * {@code opts.skip_invalid} (libbpf's option in the tracing multi-link series, what bpftrace does
+     * for a wildcard): targets the attach checks refuse (no patch site, a prototype the trampoline
+     * cannot serve, more than {@code MAX_BPF_FUNC_ARGS} argument registers, a part mismatch with
+     * the first target, fmod_ret on a function without an error-injection point) are left out, with
+     * their cookies, instead of failing the whole link; the link lists them in
+     * {@link BpfTracingMultiLink#skipped()}. Misuse (a program of another kernel, a target given
+     * twice, an unknown name) still fails. Off by default: the kernel refuses the link.
+     */
+    public TracingMultiOpts skipInvalid(boolean skip) {
+        this.skipInvalid = skip;
         return this;
     }
 

@@ -196,6 +196,14 @@ public final class Trampolines {
         return MultiAttach.attach(this, prog, pattern, opts);
     }
 
+    /**
+     * Why {@code prog} may not attach to {@code f} ({@code bpf_check_attach_target}), or empty if it
+     * may: the check every attach makes, for a tool that selects its targets first.
+     */
+    public Optional<String> attachRefusal(BpfProg prog, KernelFunction f) {
+        return Optional.ofNullable(AttachChecks.refusal(this, prog, f));
+    }
+
     GlobResolutions globResolutions() {
         return globResolutions;
     }
