@@ -7,6 +7,7 @@ package dev.gtramp.kernel;
 public enum Errno {
     EPERM(1),
     ENOENT(2),
+    EIO(5),
     ESRCH(3),
     E2BIG(7),
     EBADF(9),
