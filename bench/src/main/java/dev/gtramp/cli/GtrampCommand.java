@@ -15,7 +15,7 @@ import java.io.UncheckedIOException;
         versionProvider = VersionProvider.class,
         description = "A model of the Linux kernel's BPF tracing multi-link subsystem: global trampoline, "
                 + "single direct ftrace_ops and per-function trampolines.",
-        subcommands = {ImageCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {StudyCommand.class, ImageCommand.class, CommandLine.HelpCommand.class})
 public final class GtrampCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -1,6 +1,7 @@
 package dev.gtramp.study;
 
 import dev.gtramp.kernel.KernelFunction;
+import dev.gtramp.kernel.bpf.BpfProg;
 import dev.gtramp.kernel.bpf.BpfTrampKind;
 import dev.gtramp.trampoline.Trampolines;
 import dev.gtramp.trampoline.TrampolinesConfig;
@@ -50,6 +51,9 @@ public interface StudyDesign {
     interface Attachment extends AutoCloseable {
         /** How many links were created ({@code BPF_LINK_CREATE} calls). */
         int links();
+
+        /** The programs attached, each once: what a check counts runs of. */
+        List<BpfProg> programs();
 
         @Override
         void close();

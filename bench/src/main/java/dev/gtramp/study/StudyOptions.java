@@ -58,8 +58,8 @@ public record StudyOptions(List<String> designs, List<String> sizes, List<BpfTra
      * @param millis     milliseconds per iteration
      */
     public record CallSettings(int forks, int warmups, int iterations, int millis) {
-        /** The default: one fork per case, 2 warm-up and 3 measured iterations of 300 ms. */
-        public static final CallSettings DEFAULT = new CallSettings(1, 2, 3, 300);
+        /** The default: one fork per case, 1 warm-up and 3 measured iterations of 200 ms. */
+        public static final CallSettings DEFAULT = new CallSettings(1, 1, 3, 200);
         /** {@code --quick}: in the study's JVM, 1 warm-up and 2 measured iterations of 100 ms. */
         public static final CallSettings QUICK = new CallSettings(0, 1, 2, 100);
         /** {@code --full}: 5 forks, 5 warm-up and 5 measured iterations of 1 s. */

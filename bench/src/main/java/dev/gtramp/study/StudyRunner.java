@@ -65,8 +65,9 @@ public final class StudyRunner {
      *
      * @param designs     the designs' names, as the registry knows them
      * @param allAttached for each design, how many functions its "all attached" cases attach: the
-     *                    largest size the study ran for it (a design whose large rows were skipped
-     *                    by the row budget is measured at the size it did run)
+     *                    largest size the study ran for it whose attach and detach took at most
+     *                    {@link StudyRunner#CALL_SETUP_BUDGET_MILLIS} of model time (every JMH fork attaches
+     *                    them again), else its smallest size
      * @param synthetic   functions of the synthetic image, or 0 for Linux 6.18
      * @param seed        the seed of the sample (and of the synthetic image)
      * @param match       the selection's glob, or null
@@ -150,14 +151,27 @@ public final class StudyRunner {
             listener.step("per-call costs (JMH)", done++, total);
             Map<String, Integer> largest = new java.util.LinkedHashMap<>();
             for (StudyDesign d : designs) {
-                largest.put(d.name(), rows.stream().filter(r -> r.design().equals(d.name())).mapToInt(Row::n).max()
-                        .orElse(sizes.get(0)));
+                largest.put(d.name(), rows.stream()
+                        .filter(r -> r.design().equals(d.name()) && cycleMillis(r) <= CALL_SETUP_BUDGET_MILLIS)
+                        .mapToInt(Row::n).max().orElse(sizes.get(0)));
             }
             callCosts = calls.measure(new CallRequest(designs.stream().map(StudyDesign::name).toList(), largest,
                     o.synthetic(), o.seed(), o.match(), o.deny(), o.calls()));
         }
         listener.step("done", total, total);
         return result(o, command, image, targets, started, start, rows, skipped, callCosts, comparisons, costs);
+    }
+
+    /**
+     * The most model time attaching and detaching the "all attached" functions of a per-call case
+     * may take: every JMH fork attaches them again, for each of three kinds. Classic's 52,377
+     * functions take about 20 s a cycle, so its per-call cases are measured at its largest size
+     * under this.
+     */
+    public static final double CALL_SETUP_BUDGET_MILLIS = 2000;
+
+    private static double cycleMillis(Row r) {
+        return r.attach().millis().median() + r.detach().millis().median();
     }
 
     private static String label(List<String> asked, StudyTargets targets, int n) {

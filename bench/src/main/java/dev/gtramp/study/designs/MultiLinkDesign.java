@@ -45,6 +45,11 @@ abstract class MultiLinkDesign implements StudyDesign {
                     }
 
                     @Override
+                    public List<BpfProg> programs() {
+                        return List.of(prog);
+                    }
+
+                    @Override
                     public void close() {
                         link.close();
                         prog.close();

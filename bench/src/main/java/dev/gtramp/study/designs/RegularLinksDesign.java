@@ -57,6 +57,11 @@ abstract class RegularLinksDesign implements StudyDesign {
                     }
 
                     @Override
+                    public List<BpfProg> programs() {
+                        return List.copyOf(progs);
+                    }
+
+                    @Override
                     public void close() {
                         for (BpfTracingLink l : links) {
                             l.close();
