@@ -17,7 +17,7 @@ final class StudyTable {
 
     static void print(StudyResult r, Path out, PrintWriter w) {
         StudyResult.Environment e = r.environment();
-        w.printf(Locale.ROOT, "gtramp study on %s (%,d attachable functions), %d run(s) per row after a warm-up, seed %d%n%n",
+        w.printf(Locale.ROOT, "gtramp study on %s (%,d attachable functions), up to %d run(s) per row after a warm-up, seed %d%n%n",
                 e.image(), e.functions(), e.repeat(), e.seed());
         w.printf(Locale.ROOT, "%-15s %-8s %8s %21s %21s %11s %11s %8s  %s%n", "design", "kind", "N",
                 "model attach ms", "model detach ms", "kernel att", "kernel det", "B/func", "attach dominated by");
