@@ -8,6 +8,9 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.function.Consumer;
 
 /**
@@ -22,9 +25,23 @@ final class StudyProgress implements AutoCloseable {
         this.terminal = terminal;
     }
 
-    /** A bar on stderr if there is a console, else silent. */
+    /** A bar on stderr if stderr is a terminal, else silent. */
     static StudyProgress onStderr() {
-        return new StudyProgress(System.console() != null);
+        return new StudyProgress(stderrIsTerminal());
+    }
+
+    /**
+     * Whether stderr is a terminal. Java has no isatty; on Linux {@code /proc/self/fd/2} names the
+     * device, elsewhere a console (stdin and stdout on a terminal) is taken to mean stderr too.
+     */
+    static boolean stderrIsTerminal() {
+        Path fd2 = Path.of("/proc/self/fd/2");
+        try {
+            String target = Files.readSymbolicLink(fd2).toString();
+            return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return System.console() != null;
+        }
     }
 
     /** A listener that moves the bar and hands every partial result to {@code partial}. */

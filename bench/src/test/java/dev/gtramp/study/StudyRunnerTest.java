@@ -127,6 +127,21 @@ class StudyRunnerTest {
     }
 
     @Test
+    void everyFinishedRowIsHandedOverBeforeTheStudyEnds() {
+        List<Integer> rowsSoFar = new ArrayList<>();
+        StudyResult r = new StudyRunner(StudyDesigns.load(), request -> List.of()).run(
+                options(List.of("tracing-multi", "global-hash"), List.of("10", "30"), List.of(BpfTrampKind.FENTRY), 1),
+                "test", new StudyRunner.Listener() {
+                    @Override
+                    public void partial(StudyResult soFar) {
+                        rowsSoFar.add(soFar.rows().size());
+                    }
+                });
+        assertEquals(List.of(1, 2, 3, 4), rowsSoFar);
+        assertEquals(4, r.rows().size());
+    }
+
+    @Test
     void aRowOverTheBudgetIsSkippedAndSaysWhy() {
         StudyResult r = run(new StudyOptions(List.of("single-ops"), List.of("100", "3000"), List.of(BpfTrampKind.FENTRY),
                 null, List.of(), 0, 1, 1, null, null, false, 1e-6));
