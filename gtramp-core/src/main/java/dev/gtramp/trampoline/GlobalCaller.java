@@ -46,31 +46,54 @@ final class GlobalCaller implements CallTarget {
         Cpu cpu = frame.cpu();
         RcuReader rcu = cpu.rcu();
         rcu.lock();
-        KfuncMd md = index.find(frame);
+        KfuncMd md;
+        boolean origin;
+        try {
+            md = index.find(frame);
+            if (md == null) {
+                origin = false;
+            } else {
+                md.access();
+                frame.bpfCtx().begin(md.nrArgs);
+                // Read once: the path taken must match the ref taken.
+                origin = md.originCall();
+                if (origin) {
+                    md.pcref.get(cpu);
+                }
+            }
+        } catch (Throwable report) {
+            // A KASAN report from the lookup or the md: leave the section before it propagates, or
+            // the next grace period waits for this CPU forever.
+            rcu.unlock();
+            throw report;
+        }
         if (md == null) {
             rcu.unlock();
             return frame.callOrigin();
         }
-        md.access();
-        BpfTraceCtx ctx = frame.bpfCtx();
-        ctx.begin(md.nrArgs);
-        boolean origin = md.originCall();
-        if (origin) {
-            md.pcref.get(cpu);
-        }
         if (!rcuAcrossPrograms) {
             rcu.unlock();
         }
-        if (!origin) {
-            try {
-                md.runAll(BpfTrampKind.FENTRY, ctx);
-            } finally {
-                if (rcuAcrossPrograms) {
-                    rcu.unlock();
-                }
-            }
-            return frame.callOrigin();
+        if (origin) {
+            return aroundOrigin(frame, cpu, rcu, md);
         }
+        try {
+            md.runAll(BpfTrampKind.FENTRY, frame.bpfCtx());
+        } finally {
+            if (rcuAcrossPrograms) {
+                rcu.unlock();
+            }
+        }
+        return frame.callOrigin();
+    }
+
+    /**
+     * The origin path, entered holding the md's ref (and, with {@code RCU_THEN_KILL}, the read-side
+     * section): fentry and fmod_ret programs, the origin call, fexit programs, the ref dropped. A
+     * method of its own so that {@link #enter} stays small enough to be inlined into the call path.
+     */
+    private long aroundOrigin(Frame frame, Cpu cpu, RcuReader rcu, KfuncMd md) {
+        BpfTraceCtx ctx = frame.bpfCtx();
         try {
             boolean skipOrigin;
             try {
