@@ -104,13 +104,29 @@ public final class TrialDomain {
     }
 
     /**
-     * Spins until {@code done} holds or the domain has logged at least {@code stalls} stall warnings;
-     * returns false if neither happened within {@link #PATIENCE_NANOS}.
+     * How long a reader keeps holding after the stall warnings it waited for: a grace period that
+     * waited and then gave up on the reader (a scan with a deadline) frees within a park or two,
+     * about 10 µs each; this is ten times that.
+     */
+    public static final long HOLD_AFTER_STALL_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
+
+    /**
+     * Spins until {@code done} holds, or until the domain has logged at least {@code stalls} stall
+     * warnings and {@link #HOLD_AFTER_STALL_NANOS} more have passed without {@code done}; returns
+     * false if neither happened within {@link #PATIENCE_NANOS}. The hold after the stalls is what
+     * catches a grace period that waits briefly and then abandons the reader.
      */
     public boolean linger(BooleanSupplier done, long stalls) {
         long deadline = System.nanoTime() + PATIENCE_NANOS;
+        long stalledAt = 0;
         for (int spins = 1; ; spins++) {
-            if (done.getAsBoolean() || stallWarnings() >= stalls) {
+            if (done.getAsBoolean()) {
+                return true;
+            }
+            if (stalledAt == 0 && stallWarnings() >= stalls) {
+                stalledAt = System.nanoTime();
+            }
+            if (stalledAt != 0 && System.nanoTime() - stalledAt > HOLD_AFTER_STALL_NANOS) {
                 return true;
             }
             if ((spins & 1023) == 0 && System.nanoTime() - deadline > 0) {
