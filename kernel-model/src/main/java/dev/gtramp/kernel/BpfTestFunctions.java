@@ -9,7 +9,9 @@ import java.util.Map;
  *
  * <p>Each body applies C's conversions: an {@code int}/{@code short}/{@code char} parameter is the
  * low bits of its register, sign-extended ({@code char} is signed on x86-64), a pointer is the
- * whole register, and an {@code int} return truncates to 32 bits. Pointers are addresses in
+ * whole register, and an {@code int} return truncates to 32 bits and is sign-extended into the
+ * 64-bit return value (what a caller that reads {@code %rax} as a {@code long} of the C type sees;
+ * {@code u32} is zero-extended). Pointers are addresses in
  * {@link KernelMemory}.
  */
 public final class BpfTestFunctions {
@@ -19,7 +21,7 @@ public final class BpfTestFunctions {
     /** The bodies by function name, each a transcription of the C source. */
     private static final Map<String, FunctionBody> BODIES = Map.ofEntries(
             // int bpf_fentry_test1(int a) { return a + 1; }
-            Map.entry("bpf_fentry_test1", f -> i32(f, 0) + 1),
+            Map.entry("bpf_fentry_test1", f -> (int) (i32(f, 0) + 1)),
             // int bpf_fentry_test2(int a, u64 b) { return a + b; }
             Map.entry("bpf_fentry_test2", f -> (int) (i32(f, 0) + f.arg(1))),
             // int bpf_fentry_test3(char a, int b, u64 c) { return a + b + c; }
@@ -43,13 +45,13 @@ public final class BpfTestFunctions {
             // void bpf_fentry_test_sinfo(struct skb_shared_info *sinfo) { }
             Map.entry("bpf_fentry_test_sinfo", f -> 0),
             // int bpf_fentry_shadow_test(int a) { return a + 1; }
-            Map.entry("bpf_fentry_shadow_test", f -> i32(f, 0) + 1),
+            Map.entry("bpf_fentry_shadow_test", f -> (int) (i32(f, 0) + 1)),
             // int bpf_modify_return_test(int a, int *b) { *b += 1; return a + *b; }
             Map.entry("bpf_modify_return_test", f -> {
                 KernelMemory m = f.cpu().kernel().memory();
                 long b = f.arg(1);
                 m.store32(b, m.load32(b) + 1);
-                return i32(f, 0) + m.load32(b);
+                return (int) (i32(f, 0) + m.load32(b));
             }),
             // int bpf_modify_return_test2(int a, int *b, short c, int d, void *e, char f, int g)
             //   { *b += 1; return a + *b + c + d + (long)e + f + g; }

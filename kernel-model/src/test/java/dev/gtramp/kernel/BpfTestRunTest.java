@@ -52,6 +52,24 @@ class BpfTestRunTest {
     }
 
     @Test
+    void intResultsWrapAsCDoes() {
+        try (Cpu cpu = kernel.bindCpu(0)) {
+            assertEquals(Integer.MIN_VALUE, cpu.call(kernel.function("bpf_fentry_test1"), Integer.MAX_VALUE));
+            assertEquals(Integer.MIN_VALUE, cpu.call(kernel.function("bpf_fentry_shadow_test"), Integer.MAX_VALUE));
+            assertEquals(0, cpu.call(kernel.function("bpf_fentry_test1"), 0xffffffffL), "(int)0xffffffff + 1");
+            assertEquals(Integer.MIN_VALUE, cpu.call(kernel.function("bpf_fentry_test2"), Integer.MAX_VALUE, 1));
+            long b = kernel.memory().alloc("int", 4);
+            kernel.memory().store32(b, 0);
+            // *b becomes 1: INT_MAX + 1 wraps.
+            assertEquals(Integer.MIN_VALUE, cpu.call(kernel.function("bpf_modify_return_test"), Integer.MAX_VALUE, b));
+            kernel.memory().store32(b, -2);
+            assertEquals(-2, cpu.call(kernel.function("bpf_modify_return_test"), -1, b), "-1 + (-1)");
+            kernel.memory().free(b);
+            assertEquals(-1, cpu.call(kernel.function("bpf_modify_return_test_tp"), 0xffffffffL));
+        }
+    }
+
+    @Test
     void argumentsReachTheBodiesWithTheirCTypes() {
         AtomicInteger seen = new AtomicInteger();
         KernelFunction f = kernel.function("bpf_fentry_test3");
