@@ -1,5 +1,8 @@
 package dev.gtramp.trampoline;
 
+import dev.gtramp.kernel.Errno;
+import dev.gtramp.kernel.KernelException;
+
 import java.util.List;
 
 /**
@@ -18,28 +21,73 @@ public final class TracingMultiOpts {
         return new TracingMultiOpts();
     }
 
-    /** Targets by BTF id ({@code opts.ids}). */
+    /**
+     * Targets by BTF id ({@code opts.ids}).
+     *
+     * @throws KernelException EINVAL for null, or if {@link #names} were given: one way of naming
+     *         the targets per link, as libbpf refuses a pattern with ids or names
+     */
     public TracingMultiOpts ids(long... ids) {
+        if (ids == null) {
+            throw invalid("opts.ids is null");
+        }
+        if (names != null) {
+            throw invalid("opts.ids and opts.names both given: name the targets one way");
+        }
         this.ids = ids.clone();
         return this;
     }
 
-    /** Targets by name; resolved as libbpf resolves names to BTF ids. */
+    /**
+     * Targets by name; resolved as libbpf resolves names to BTF ids.
+     *
+     * @throws KernelException EINVAL for a null list or a null name (naming its index), or if
+     *         {@link #ids} were given
+     */
     public TracingMultiOpts names(List<String> names) {
+        if (names == null) {
+            throw invalid("opts.names is null");
+        }
+        if (ids != null) {
+            throw invalid("opts.ids and opts.names both given: name the targets one way");
+        }
+        for (int i = 0; i < names.size(); i++) {
+            if (names.get(i) == null) {
+                throw invalid("opts.names[" + i + "] is null");
+            }
+        }
         this.names = List.copyOf(names);
         return this;
     }
 
-    /** {@code opts.cookies}: one per target, in target order. */
+    /**
+     * {@code opts.cookies}: one per target, in target order.
+     *
+     * @throws KernelException EINVAL for null
+     */
     public TracingMultiOpts cookies(long... cookies) {
+        if (cookies == null) {
+            throw invalid("opts.cookies is null");
+        }
         this.cookies = cookies.clone();
         return this;
     }
 
-    /** {@code opts.cnt}; by default the number of targets given. */
+    /**
+     * {@code opts.cnt}; by default the number of targets given.
+     *
+     * @throws KernelException EINVAL for a negative count: the kernel's {@code cnt} is a {@code u32}
+     */
     public TracingMultiOpts cnt(int cnt) {
+        if (cnt < 0) {
+            throw invalid("opts.cnt " + cnt + " is negative (cnt is a u32)");
+        }
         this.cnt = cnt;
         return this;
+    }
+
+    private static KernelException invalid(String why) {
+        return new KernelException(Errno.EINVAL, why);
     }
 
     /**
