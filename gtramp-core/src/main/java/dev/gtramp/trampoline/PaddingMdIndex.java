@@ -116,8 +116,9 @@ final class PaddingMdIndex implements KfuncMdIndex {
             return;
         }
         int slot = takeSlot();
+        MdArray a = null;
         try {
-            MdArray a = (MdArray) ARRAY.getAcquire(this);
+            a = (MdArray) ARRAY.getAcquire(this);
             if (slot >= a.mds.length) {
                 a = grow(a);
             }
@@ -125,6 +126,10 @@ final class PaddingMdIndex implements KfuncMdIndex {
             SLOT.setRelease(a.mds, slot, md);
             ftrace.textPokePadding(md.function, PaddingInsn.movEaxImm32(slot));
         } catch (RuntimeException e) {
+            // No padding points at the slot: nothing can have found the md there.
+            if (a != null && slot < a.mds.length) {
+                SLOT.compareAndSet(a.mds, slot, md, null);
+            }
             returnSlot(slot);
             throw e;
         }
@@ -132,13 +137,19 @@ final class PaddingMdIndex implements KfuncMdIndex {
         size++;
     }
 
-    /** Doubles the array: a copy of every slot, published, the old one freed after a grace period. */
+    /**
+     * Doubles the array: a copy of every slot, published, the old one freed after a grace period.
+     * Copy and publish are one step for {@link #released} (under {@code freeLock}), so a slot it
+     * clears is never copied back into the new array.
+     */
     private MdArray grow(MdArray old) {
         MdArray bigger = kernel.allocator().alloc(new MdArray(old.mds.length * 2));
-        for (int i = 0; i < old.mds.length; i++) {
-            bigger.mds[i] = (KfuncMd) SLOT.getAcquire(old.mds, i);
+        synchronized (freeLock) {
+            for (int i = 0; i < old.mds.length; i++) {
+                bigger.mds[i] = (KfuncMd) SLOT.getAcquire(old.mds, i);
+            }
+            ARRAY.setRelease(this, bigger);
         }
-        ARRAY.setRelease(this, bigger);
         kernel.rcu().call(() -> kernel.allocator().free(old, "kfunc_md_array_grow"));
         return bigger;
     }
@@ -153,12 +164,33 @@ final class PaddingMdIndex implements KfuncMdIndex {
         size--;
     }
 
-    /** The release: the slot is free again ({@code KFUNC_MD_FL_DEAD} cleared). */
+    /**
+     * The release: the slot is cleared and free again ({@code KFUNC_MD_FL_DEAD} cleared). Clearing
+     * drops the array's reference to the freed md; a caller still holding a stale
+     * {@code mov $slot} after every grace period finds no md and resumes the function.
+     */
     @Override
     public void released(KfuncMd md) {
-        if (md.slot >= 0) {
-            returnSlot(md.slot);
+        if (md.slot < 0) {
+            return;
         }
+        synchronized (freeLock) {
+            MdArray a = (MdArray) ARRAY.getAcquire(this);
+            SLOT.compareAndSet(a.mds, md.slot, md, null);
+            pushFree(md.slot);
+        }
+    }
+
+    /** Slots of the current array that hold an md: for tests. */
+    int slotsHoldingMds() {
+        KfuncMd[] mds = ((MdArray) ARRAY.getAcquire(this)).mds;
+        int n = 0;
+        for (int i = 0; i < mds.length; i++) {
+            if (SLOT.getAcquire(mds, i) != null) {
+                n++;
+            }
+        }
+        return n;
     }
 
     private int takeSlot() {
@@ -172,11 +204,16 @@ final class PaddingMdIndex implements KfuncMdIndex {
 
     private void returnSlot(int slot) {
         synchronized (freeLock) {
-            if (freeCount == free.length) {
-                free = Arrays.copyOf(free, Math.max(16, free.length * 2));
-            }
-            free[freeCount++] = slot;
+            pushFree(slot);
         }
+    }
+
+    /** Under {@code freeLock}. */
+    private void pushFree(int slot) {
+        if (freeCount == free.length) {
+            free = Arrays.copyOf(free, Math.max(16, free.length * 2));
+        }
+        free[freeCount++] = slot;
     }
 
     @Override

@@ -84,4 +84,22 @@ class PaddingMdIndexTest extends SelftestKernel {
         p.close();
         FentryFexitSelftestTest.assertNothingAttached(t);
     }
+
+    @Test
+    void releasedMdsLeaveTheArray() {
+        Trampolines t = boot(TrampolinesConfig.global(MultiLinkMode.GLOBAL_PADDING));
+        BpfProg p = BpfProg.builder(kernel, "p", BpfAttachType.TRACE_FENTRY_MULTI).body(c -> 0).load();
+        List<String> names = kernel.image().match("tcp_*").stream().map(f -> f.name())
+                .filter(n -> AttachChecks.refusal(t, p, kernel.function(n)) == null && t.global().fallbackReason(kernel.function(n)) == null)
+                .limit(2L * PaddingMdIndex.INITIAL_SLOTS).toList();
+        PaddingMdIndex index = (PaddingMdIndex) t.global().mds().index();
+        try (BpfTracingMultiLink link = t.attachMulti(p, null, TracingMultiOpts.create().names(names))) {
+            assertEquals(names.size(), index.slotsHoldingMds());
+        }
+        assertTrue(t.drainRetiredImages(10));
+        kernel.rcu().barrier();
+        kernel.tasksRcu().barrier();
+        assertEquals(0, index.slotsHoldingMds(), "freed mds are still reachable from the md array");
+        p.close();
+    }
 }

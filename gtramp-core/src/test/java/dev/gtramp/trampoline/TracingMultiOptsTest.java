@@ -67,7 +67,7 @@ class TracingMultiOptsTest extends SelftestKernel {
     void nullNamesAreRefused() {
         fails(Errno.EINVAL, () -> t.attachMulti(multi, null, TracingMultiOpts.create().names(null)), "names");
         fails(Errno.EINVAL, () -> t.attachMulti(multi, null, TracingMultiOpts.create()
-                .names(Arrays.asList("bpf_fentry_test1", null, "bpf_fentry_test3"))), "names", "index 1");
+                .names(Arrays.asList("bpf_fentry_test1", null, "bpf_fentry_test3"))), "names[1]");
     }
 
     @Test
