@@ -100,7 +100,8 @@ public final class BpfTracingMultiLink implements AutoCloseable {
 
     /**
      * The functions {@code bpf_global_caller} cannot serve and their trampolines serve instead, each
-     * with the reason; empty on per-function trampolines, where every function has its trampoline.
+     * with the reason, whichever link first gave the function its trampoline; empty on per-function
+     * trampolines, where every function has its trampoline.
      */
     public List<MultiLinkFallback> fallbacks() {
         checkOpen();

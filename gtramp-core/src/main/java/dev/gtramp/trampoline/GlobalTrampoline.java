@@ -26,11 +26,12 @@ import java.util.concurrent.locks.ReentrantLock;
  *     regular link goes.</li>
  * <li>By its trampoline, because the global caller cannot serve it (stack arguments, more than six
  *     argument registers, an IPMODIFY user such as livepatch, no padding for the md index): a
- *     fallback, reported by the link.</li>
+ *     fallback, reported by every link the trampoline serves there (the reason is kept on the md).</li>
  * </ul>
  * Then one {@code update_ftrace_direct_add} for every new entry (global caller and fallback
  * trampolines alike: all are entries of the one {@code direct_ops}) and one
- * {@code update_ftrace_direct_mod} for changed trampolines. A failure anywhere undoes every
+ * {@code update_ftrace_direct_mod} for changed trampolines. A failure anywhere (an md already
+ * holding {@code BPF_MAX_TRAMP_LINKS} programs among them, see {@link KfuncMds#link}) undoes every
  * function: programs unlinked, shims removed with the old images restored, trampolines and mds put.
  *
  * <p><b>A regular link</b> on a function the global caller serves takes it over: every program of
@@ -134,9 +135,8 @@ final class GlobalTrampoline {
                     e.tookTramp = true;
                     e.trOldFlags = tr.flags;
                     e.md.tramp = tr;
-                    if (fallback != null) {
-                        link.fallbacks.add(new MultiLinkFallback(f.name(), fallback));
-                    } else {
+                    e.md.fallback = fallback;
+                    if (fallback == null) {
                         tr.flags |= BpfTrampImage.F_MIX;
                     }
                 }
@@ -146,6 +146,10 @@ final class GlobalTrampoline {
                     batch.addGlobal(f.ip());
                 }
                 return;
+            }
+            if (e.md.fallback != null) {
+                // Every link the fallback trampoline serves here reports it, not only the first.
+                link.fallbacks.add(new MultiLinkFallback(f.name(), e.md.fallback));
             }
             e.tr = tr;
             tr.multiOldImage = tr.cur;
@@ -180,12 +184,14 @@ final class GlobalTrampoline {
             tr.multiOldImage = null;
             e.tr = null;
         }
+        // Targets are distinct within a link: this removes this function's report only.
+        link.fallbacks.removeIf(fb -> fb.function().equals(e.function.name()));
         if (e.tookTramp) {
             BpfTrampoline taken = e.md.tramp;
             e.md.tramp = null;
+            e.md.fallback = null;
             e.tookTramp = false;
             t.put(taken);
-            link.fallbacks.removeIf(fb -> fb.function().equals(e.function.name()));
         }
         if (e.linked) {
             mds.unlink(e.md, link.prog);
@@ -264,6 +270,7 @@ final class GlobalTrampoline {
             // No program of the md is left: the trampoline is the function's own again.
             tr.flags &= ~BpfTrampImage.F_MIX;
             md.tramp = null;
+            md.fallback = null;
             released.add(tr);
         }
         tr.unlinkProgLocked(tr.findShim(link.prog), batch);

@@ -24,7 +24,8 @@ import java.util.List;
  * without a lock, inside whatever its {@link KfuncMdFreeProtocol} says keeps the md alive.
  *
  * <p>Invariant (under the mutex): {@code originCall == !fexit.isEmpty() || !modifyReturn.isEmpty()}
- * and {@code progCount} is the length of the three lists together.
+ * and {@code progCount} is the length of the three lists together, at most
+ * {@code BPF_MAX_TRAMP_LINKS} ({@link KfuncMds#link}).
  */
 final class KfuncMd extends KernelObject {
     private static final VarHandle FENTRY;
@@ -61,6 +62,13 @@ final class KfuncMd extends KernelObject {
      * it. Guarded by the global trampoline lock.
      */
     BpfTrampoline tramp;
+    /**
+     * Why {@link #tramp} serves the function, when it does because {@code bpf_global_caller} cannot
+     * (a fallback); null when a regular link took the function over, or without {@code tramp}. Kept
+     * with the md, not the link that made the fallback, so every link that joins the trampoline
+     * reports it. Guarded by the global trampoline lock.
+     */
+    String fallback;
     /** The md's slot in the padding index, or -1. Guarded by {@code kfunc_md_mutex}. */
     int slot = -1;
     /** List heads, accessed through their VarHandles only. */

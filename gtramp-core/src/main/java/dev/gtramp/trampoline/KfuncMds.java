@@ -186,12 +186,30 @@ final class KfuncMds {
     /**
      * {@code kfunc_md_bpf_link}: appends {@code prog} with {@code cookie} to its kind's list.
      *
-     * @throws KernelException EEXIST if the program is already on the md; ENOMEM if the node
-     *         cannot be allocated
+     * <p><b>The limit.</b> Dong's {@code kfunc_md_bpf_link} (v2's {@code kernel/bpf/kfunc_md.c} and
+     * github menglongdong/bpf's, 597ad69c) checks only for the same program twice; its count,
+     * {@code u8 bpf_prog_cnt}, would wrap to 0 at the 256th program, and {@code kfunc_md_bpf_ips}
+     * would then drop the function from the global filter with programs still linked. The only
+     * bound in that code is the trampoline's: a function a per-function trampoline serves (a
+     * fallback, or a regular link's takeover, which copies every md program into the trampoline
+     * as a shim) refuses beyond {@code BPF_MAX_TRAMP_LINKS} in {@code __bpf_trampoline_link_prog}.
+     * The model applies that same bound to the md, all kinds counted, so the global designs accept
+     * what the per-function designs accept (and a regular link meets the limit where it would
+     * there): E2BIG beyond {@link BpfTrampoline#BPF_MAX_TRAMP_LINKS}, checked first as the
+     * trampoline checks it.
+     *
+     * @throws KernelException E2BIG if the md already has {@code BPF_MAX_TRAMP_LINKS} programs;
+     *         EEXIST if the program is already on the md; ENOMEM if the node cannot be allocated.
+     *         The md is unchanged on failure.
      */
     void link(KfuncMd md, BpfProg prog, long cookie) {
         lock();
         try {
+            if (md.progCount >= BpfTrampoline.BPF_MAX_TRAMP_LINKS) {
+                throw new KernelException(Errno.E2BIG, md.function.name() + " already has "
+                        + BpfTrampoline.BPF_MAX_TRAMP_LINKS + " programs on its kfunc_md (BPF_MAX_TRAMP_LINKS);"
+                        + " cannot attach " + prog);
+            }
             BpfTrampKind kind = prog.kind();
             if (md.find(kind, prog) != null) {
                 throw new KernelException(Errno.EEXIST, prog + " is already attached to " + md.function.name());
