@@ -1017,31 +1017,33 @@ public final class Ftrace {
 
     /** {@code ftrace_set_filter_ips}: {@link #setFilterIp} for many ips, all or none. */
     public void setFilterIps(FtraceOps ops, long[] ips, boolean remove, boolean reset) {
-        opsInit(ops);
-        synchronized (ops.funcHash) {
-            FtraceHash orig = ops.funcHash.filter;
-            FtraceHash hash = reset ? allocHash(FILTER_HASH_BITS) : allocAndCopy(FILTER_HASH_BITS, orig, ips.length);
-            try {
-                for (long ip : ips) {
-                    if (ftraceLocation(ip) == 0) {
-                        throw new KernelException(Errno.EINVAL, "no patch site at " + describeIp(ip));
-                    }
-                    if (remove) {
-                        if (!hash.remove(ip)) {
-                            throw new KernelException(Errno.ENOENT, fn(ip) + " is not in the filter of " + ops);
-                        }
-                    } else if (!hash.contains(ip)) {
-                        hash.add(ip);
-                    }
-                }
-                ftraceLock.lock();
+        try (Kernel.Operation op = kernel.beginOperation("ftrace_set_filter_ips")) {
+            opsInit(ops);
+            synchronized (ops.funcHash) {
+                FtraceHash orig = ops.funcHash.filter;
+                FtraceHash hash = reset ? allocHash(FILTER_HASH_BITS) : allocAndCopy(FILTER_HASH_BITS, orig, ips.length);
                 try {
-                    hashMoveAndUpdateOps(ops, hash);
+                    for (long ip : ips) {
+                        if (ftraceLocation(ip) == 0) {
+                            throw new KernelException(Errno.EINVAL, "no patch site at " + describeIp(ip));
+                        }
+                        if (remove) {
+                            if (!hash.remove(ip)) {
+                                throw new KernelException(Errno.ENOENT, fn(ip) + " is not in the filter of " + ops);
+                            }
+                        } else if (!hash.contains(ip)) {
+                            hash.add(ip);
+                        }
+                    }
+                    ftraceLock.lock();
+                    try {
+                        hashMoveAndUpdateOps(ops, hash);
+                    } finally {
+                        ftraceLock.unlock();
+                    }
                 } finally {
-                    ftraceLock.unlock();
+                    freeHash(hash);
                 }
-            } finally {
-                freeHash(hash);
             }
         }
     }
@@ -1114,14 +1116,16 @@ public final class Ftrace {
 
     /** {@code ftrace_free_filter}: frees an unregistered ops' filter. */
     public void freeFilter(FtraceOps ops) {
-        opsInit(ops);
-        if (ops.has(FtraceOps.ENABLED)) {
-            kernel.log().warn("ftrace", "ftrace_free_filter: " + ops + " is still enabled");
-            return;
+        try (Kernel.Operation op = kernel.beginOperation("ftrace_free_filter")) {
+            opsInit(ops);
+            if (ops.has(FtraceOps.ENABLED)) {
+                kernel.log().warn("ftrace", "ftrace_free_filter: " + ops + " is still enabled");
+                return;
+            }
+            FtraceHash f = ops.funcHash.filter;
+            ops.funcHash.filter = null;
+            freeHash(f);
         }
-        FtraceHash f = ops.funcHash.filter;
-        ops.funcHash.filter = null;
-        freeHash(f);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -1132,13 +1136,15 @@ public final class Ftrace {
      * sites it traces. An IPMODIFY ops first asks the direct ops on its functions to share them.
      */
     public void registerFtraceFunction(FtraceOps ops) {
-        directMutex.lock();
-        try {
-            opsInit(ops);
-            prepareDirectFunctionsForIpmodify(ops);
-            registerFtraceFunctionNolock(ops);
-        } finally {
-            directMutex.unlock();
+        try (Kernel.Operation op = kernel.beginOperation("register_ftrace_function")) {
+            directMutex.lock();
+            try {
+                opsInit(ops);
+                prepareDirectFunctionsForIpmodify(ops);
+                registerFtraceFunctionNolock(ops);
+            } finally {
+                directMutex.unlock();
+            }
         }
     }
 
@@ -1158,7 +1164,9 @@ public final class Ftrace {
      * may still be running its callback.
      */
     public void unregisterFtraceFunction(FtraceOps ops) {
-        unregisterFtraceFunction(ops, true);
+        try (Kernel.Operation op = kernel.beginOperation("unregister_ftrace_function")) {
+            unregisterFtraceFunction(ops, true);
+        }
     }
 
     private void unregisterFtraceFunction(FtraceOps ops, boolean injectFaults) {
@@ -1208,63 +1216,65 @@ public final class Ftrace {
      *                         trampoline; ENOMEM; and the errors of registration
      */
     public void registerFtraceDirect(FtraceOps ops, CallTarget addr) {
-        opsInit(ops);
-        if (addr == null) {
-            throw new KernelException(Errno.EINVAL, "null direct address for " + ops);
-        }
-        if (ops.func != null || ops.trampoline != null) {
-            throw new KernelException(Errno.EINVAL, ops + " already has a callback or trampoline");
-        }
-        if (ops.has(FtraceOps.ENABLED)) {
-            throw new KernelException(Errno.EINVAL, ops + " is already registered");
-        }
-        FtraceHash hash = ops.funcHash.filter;
-        if (empty(hash)) {
-            throw new KernelException(Errno.EINVAL, ops + " has an empty filter; set it with ftrace_set_filter_ip first");
-        }
-        FtraceHash freeHash = null;
-        directMutex.lock();
-        try {
-            for (long ip : hash.ips()) {
-                CallTarget existing = findRecDirect(ip);
-                if (existing != null) {
-                    throw new KernelException(Errno.EBUSY, fn(ip) + " already has direct trampoline " + existing);
-                }
+        try (Kernel.Operation op = kernel.beginOperation("register_ftrace_direct")) {
+            opsInit(ops);
+            if (addr == null) {
+                throw new KernelException(Errno.EINVAL, "null direct address for " + ops);
             }
-            FtraceHash old = directFunctions;
-            int bits = Math.min(fls(hash.count() + old.count()), FtraceHash.FTRACE_HASH_MAX_BITS);
-            FtraceHash newHash = allocAndCopy(bits, old, hash.count());
-            for (long ip : hash.ips()) {
-                newHash.add(ip, addr);
-                hash.setDirect(ip, addr);
+            if (ops.func != null || ops.trampoline != null) {
+                throw new KernelException(Errno.EINVAL, ops + " already has a callback or trampoline");
             }
-            costs.addAndGet(Cost.HASH_ENTRIES_COPIED.ordinal(), hash.count());
-            directFunctions = newHash;
-            int flags = ops.flags;
-            ops.func = callDirectFuncs;
-            ops.set(FtraceOps.MULTI_FLAGS);
-            ops.trampoline = ftraceRegsCaller;
-            ops.directCall = addr;
+            if (ops.has(FtraceOps.ENABLED)) {
+                throw new KernelException(Errno.EINVAL, ops + " is already registered");
+            }
+            FtraceHash hash = ops.funcHash.filter;
+            if (empty(hash)) {
+                throw new KernelException(Errno.EINVAL, ops + " has an empty filter; set it with ftrace_set_filter_ip first");
+            }
+            FtraceHash freeHash = null;
+            directMutex.lock();
             try {
-                registerFtraceFunctionNolock(ops);
-                freeHash = old;
-            } catch (RuntimeException e) {
-                // reset_direct: the ips leave direct_functions again. The model republishes the
-                // old table (still live) rather than deleting from the published one in place.
-                directFunctions = old;
-                freeHash = newHash;
                 for (long ip : hash.ips()) {
-                    hash.setDirect(ip, null);
+                    CallTarget existing = findRecDirect(ip);
+                    if (existing != null) {
+                        throw new KernelException(Errno.EBUSY, fn(ip) + " already has direct trampoline " + existing);
+                    }
                 }
-                ops.func = null;
-                ops.trampoline = null;
-                ops.directCall = null;
-                ops.flags = flags;
-                throw e;
+                FtraceHash old = directFunctions;
+                int bits = Math.min(fls(hash.count() + old.count()), FtraceHash.FTRACE_HASH_MAX_BITS);
+                FtraceHash newHash = allocAndCopy(bits, old, hash.count());
+                for (long ip : hash.ips()) {
+                    newHash.add(ip, addr);
+                    hash.setDirect(ip, addr);
+                }
+                costs.addAndGet(Cost.HASH_ENTRIES_COPIED.ordinal(), hash.count());
+                directFunctions = newHash;
+                int flags = ops.flags;
+                ops.func = callDirectFuncs;
+                ops.set(FtraceOps.MULTI_FLAGS);
+                ops.trampoline = ftraceRegsCaller;
+                ops.directCall = addr;
+                try {
+                    registerFtraceFunctionNolock(ops);
+                    freeHash = old;
+                } catch (RuntimeException e) {
+                    // reset_direct: the ips leave direct_functions again. The model republishes the
+                    // old table (still live) rather than deleting from the published one in place.
+                    directFunctions = old;
+                    freeHash = newHash;
+                    for (long ip : hash.ips()) {
+                        hash.setDirect(ip, null);
+                    }
+                    ops.func = null;
+                    ops.trampoline = null;
+                    ops.directCall = null;
+                    ops.flags = flags;
+                    throw e;
+                }
+            } finally {
+                directMutex.unlock();
+                freeDirectFunctionsLater(freeHash);
             }
-        } finally {
-            directMutex.unlock();
-            freeDirectFunctionsLater(freeHash);
         }
     }
 
@@ -1274,19 +1284,21 @@ public final class Ftrace {
      * its filter.
      */
     public void unregisterFtraceDirect(FtraceOps ops, CallTarget addr, boolean freeFilters) {
-        requireRegisteredDirect(ops);
-        directMutex.lock();
-        try {
-            // The kernel resets the direct entries even when unregistering failed; its only
-            // failures leave the ops unregistered anyway. The model's failures (an injected fault)
-            // leave the ops registered, so its entries stay.
-            unregisterFtraceFunction(ops);
-            resetDirect(ops, addr);
-        } finally {
-            directMutex.unlock();
-        }
-        if (freeFilters) {
-            freeFilter(ops);
+        try (Kernel.Operation op = kernel.beginOperation("unregister_ftrace_direct")) {
+            requireRegisteredDirect(ops);
+            directMutex.lock();
+            try {
+                // The kernel resets the direct entries even when unregistering failed; its only
+                // failures leave the ops unregistered anyway. The model's failures (an injected fault)
+                // leave the ops registered, so its entries stay.
+                unregisterFtraceFunction(ops);
+                resetDirect(ops, addr);
+            } finally {
+                directMutex.unlock();
+            }
+            if (freeFilters) {
+                freeFilter(ops);
+            }
         }
     }
 
@@ -1331,20 +1343,24 @@ public final class Ftrace {
      * changed in place and the stub unregistered, which patches the sites straight to {@code addr}.
      */
     public void modifyFtraceDirect(FtraceOps ops, CallTarget addr) {
-        requireRegisteredDirect(ops);
-        directMutex.lock();
-        try {
-            modifyFtraceDirectLocked(ops, addr);
-        } finally {
-            directMutex.unlock();
+        try (Kernel.Operation op = kernel.beginOperation("modify_ftrace_direct")) {
+            requireRegisteredDirect(ops);
+            directMutex.lock();
+            try {
+                modifyFtraceDirectLocked(ops, addr);
+            } finally {
+                directMutex.unlock();
+            }
         }
     }
 
     /** {@code modify_ftrace_direct_nolock}: for a caller that holds {@link #directMutex()} (an ops_func). */
     public void modifyFtraceDirectNolock(FtraceOps ops, CallTarget addr) {
-        requireRegisteredDirect(ops);
-        requireDirectMutex();
-        modifyFtraceDirectLocked(ops, addr);
+        try (Kernel.Operation op = kernel.beginOperation("modify_ftrace_direct_nolock")) {
+            requireRegisteredDirect(ops);
+            requireDirectMutex();
+            modifyFtraceDirectLocked(ops, addr);
+        }
     }
 
     private void modifyFtraceDirectLocked(FtraceOps ops, CallTarget addr) {
@@ -1385,63 +1401,65 @@ public final class Ftrace {
      *                         and the errors of registration or of the filter update
      */
     public void updateFtraceDirectAdd(FtraceOps ops, FtraceHash hash) {
-        opsInit(ops);
-        if (empty(hash)) {
-            throw new KernelException(Errno.EINVAL, "update_ftrace_direct_add: empty hash for " + ops);
-        }
-        FtraceHash oldDirect = null;
-        FtraceHash newFilter = null;
-        directMutex.lock();
-        try {
-            for (long ip : hash.ips()) {
-                if (directFunctions.contains(ip)) {
-                    throw new KernelException(Errno.EINVAL, fn(ip) + " already has direct trampoline " + findRecDirect(ip));
-                }
-                if (ftraceLocation(ip) == 0) {
-                    throw new KernelException(Errno.EINVAL, "no patch site at " + describeIp(ip));
-                }
-                if (hash.findDirect(ip) == null) {
-                    throw new KernelException(Errno.EINVAL, fn(ip) + " has no direct address in the hash");
-                }
+        try (Kernel.Operation op = kernel.beginOperation("update_ftrace_direct_add")) {
+            opsInit(ops);
+            if (empty(hash)) {
+                throw new KernelException(Errno.EINVAL, "update_ftrace_direct_add: empty hash for " + ops);
             }
-            FtraceHash oldFilter = ops.funcHash.filter;
-            boolean reg = count(oldFilter) == 0;
-            if (reg && (ops.func != null || ops.trampoline != null || ops.has(FtraceOps.ENABLED))) {
-                throw new KernelException(Errno.EINVAL, ops + " has no functions but is set up or registered already");
-            }
-            newFilter = hashAdd(oldFilter, hash);
-            FtraceHash newDirect = hashAdd(directFunctions, hash);
-            oldDirect = directFunctions;
-            directFunctions = newDirect;
+            FtraceHash oldDirect = null;
+            FtraceHash newFilter = null;
+            directMutex.lock();
             try {
-                if (reg) {
-                    int flags = ops.flags;
-                    ops.func = callDirectFuncs;
-                    ops.set(FtraceOps.MULTI_FLAGS);
-                    ops.trampoline = ftraceRegsCaller;
-                    ops.localHash.filter = newFilter;
-                    try {
-                        registerFtraceFunctionNolock(ops);
-                    } catch (RuntimeException e) {
-                        ops.localHash.filter = oldFilter;
-                        ops.func = null;
-                        ops.trampoline = null;
-                        ops.flags = flags;
-                        throw e;
+                for (long ip : hash.ips()) {
+                    if (directFunctions.contains(ip)) {
+                        throw new KernelException(Errno.EINVAL, fn(ip) + " already has direct trampoline " + findRecDirect(ip));
                     }
-                    newFilter = oldFilter;
-                } else {
-                    ftraceUpdateOps(ops, newFilter);
+                    if (ftraceLocation(ip) == 0) {
+                        throw new KernelException(Errno.EINVAL, "no patch site at " + describeIp(ip));
+                    }
+                    if (hash.findDirect(ip) == null) {
+                        throw new KernelException(Errno.EINVAL, fn(ip) + " has no direct address in the hash");
+                    }
                 }
-            } catch (RuntimeException e) {
-                directFunctions = oldDirect;
-                oldDirect = newDirect;
-                throw e;
+                FtraceHash oldFilter = ops.funcHash.filter;
+                boolean reg = count(oldFilter) == 0;
+                if (reg && (ops.func != null || ops.trampoline != null || ops.has(FtraceOps.ENABLED))) {
+                    throw new KernelException(Errno.EINVAL, ops + " has no functions but is set up or registered already");
+                }
+                newFilter = hashAdd(oldFilter, hash);
+                FtraceHash newDirect = hashAdd(directFunctions, hash);
+                oldDirect = directFunctions;
+                directFunctions = newDirect;
+                try {
+                    if (reg) {
+                        int flags = ops.flags;
+                        ops.func = callDirectFuncs;
+                        ops.set(FtraceOps.MULTI_FLAGS);
+                        ops.trampoline = ftraceRegsCaller;
+                        ops.localHash.filter = newFilter;
+                        try {
+                            registerFtraceFunctionNolock(ops);
+                        } catch (RuntimeException e) {
+                            ops.localHash.filter = oldFilter;
+                            ops.func = null;
+                            ops.trampoline = null;
+                            ops.flags = flags;
+                            throw e;
+                        }
+                        newFilter = oldFilter;
+                    } else {
+                        ftraceUpdateOps(ops, newFilter);
+                    }
+                } catch (RuntimeException e) {
+                    directFunctions = oldDirect;
+                    oldDirect = newDirect;
+                    throw e;
+                }
+            } finally {
+                directMutex.unlock();
+                freeDirectFunctionsLater(oldDirect);
+                freeHash(newFilter);
             }
-        } finally {
-            directMutex.unlock();
-            freeDirectFunctionsLater(oldDirect);
-            freeHash(newFilter);
         }
     }
 
@@ -1457,44 +1475,46 @@ public final class Ftrace {
      *                         ops)
      */
     public void updateFtraceDirectDel(FtraceOps ops, FtraceHash hash) {
-        requireBatchOnLiveDirect(ops, hash, "update_ftrace_direct_del");
-        FtraceHash oldDirect = null;
-        FtraceHash newFilter = null;
-        directMutex.lock();
-        try {
-            FtraceHash oldFilter = ops.funcHash.filter;
-            if (count(oldFilter) == 0) {
-                throw new KernelException(Errno.EINVAL, ops + " has no functions");
-            }
-            for (long ip : hash.ips()) {
-                CallTarget cur = findRecDirect(ip);
-                CallTarget want = hash.findDirect(ip);
-                if (cur == null || cur != want) {
-                    throw new KernelException(Errno.EINVAL, fn(ip) + (cur == null ? " has no direct trampoline"
-                            : " is attached to " + cur + ", not " + want));
-                }
-            }
-            newFilter = hashSub(oldFilter, hash, ops);
-            FtraceHash newDirect = hashSub(directFunctions, hash, ops);
+        try (Kernel.Operation op = kernel.beginOperation("update_ftrace_direct_del")) {
+            requireBatchOnLiveDirect(ops, hash, "update_ftrace_direct_del");
+            FtraceHash oldDirect = null;
+            FtraceHash newFilter = null;
+            directMutex.lock();
             try {
-                if (empty(newFilter)) {
-                    unregisterFtraceFunction(ops);
-                    ops.func = null;
-                    ops.trampoline = null;
-                    freeFilter(ops);
-                } else {
-                    ftraceUpdateOps(ops, newFilter);
+                FtraceHash oldFilter = ops.funcHash.filter;
+                if (count(oldFilter) == 0) {
+                    throw new KernelException(Errno.EINVAL, ops + " has no functions");
                 }
-            } catch (RuntimeException e) {
-                freeHash(newDirect);
-                throw e;
+                for (long ip : hash.ips()) {
+                    CallTarget cur = findRecDirect(ip);
+                    CallTarget want = hash.findDirect(ip);
+                    if (cur == null || cur != want) {
+                        throw new KernelException(Errno.EINVAL, fn(ip) + (cur == null ? " has no direct trampoline"
+                                : " is attached to " + cur + ", not " + want));
+                    }
+                }
+                newFilter = hashSub(oldFilter, hash, ops);
+                FtraceHash newDirect = hashSub(directFunctions, hash, ops);
+                try {
+                    if (empty(newFilter)) {
+                        unregisterFtraceFunction(ops);
+                        ops.func = null;
+                        ops.trampoline = null;
+                        freeFilter(ops);
+                    } else {
+                        ftraceUpdateOps(ops, newFilter);
+                    }
+                } catch (RuntimeException e) {
+                    freeHash(newDirect);
+                    throw e;
+                }
+                oldDirect = directFunctions;
+                directFunctions = newDirect;
+            } finally {
+                directMutex.unlock();
+                freeDirectFunctionsLater(oldDirect);
+                freeHash(newFilter);
             }
-            oldDirect = directFunctions;
-            directFunctions = newDirect;
-        } finally {
-            directMutex.unlock();
-            freeDirectFunctionsLater(oldDirect);
-            freeHash(newFilter);
         }
     }
 
@@ -1505,43 +1525,45 @@ public final class Ftrace {
      * caller that holds {@link #directMutex()} already (an {@code ops_func}).
      */
     public void updateFtraceDirectMod(FtraceOps ops, FtraceHash hash, boolean doDirectLock) {
-        requireBatchOnLiveDirect(ops, hash, "update_ftrace_direct_mod");
-        if (doDirectLock) {
-            directMutex.lock();
-        } else {
-            requireDirectMutex();
-        }
-        try {
-            FtraceHash orig = ops.funcHash.filter;
-            if (orig == null) {
-                throw new KernelException(Errno.EINVAL, ops + " has no functions");
+        try (Kernel.Operation op = kernel.beginOperation("update_ftrace_direct_mod")) {
+            requireBatchOnLiveDirect(ops, hash, "update_ftrace_direct_mod");
+            if (doDirectLock) {
+                directMutex.lock();
+            } else {
+                requireDirectMutex();
             }
-            for (long ip : hash.ips()) {
-                if (hash.findDirect(ip) == null) {
-                    throw new KernelException(Errno.EINVAL, fn(ip) + " has no direct address in the hash");
-                }
-            }
-            if (modWithoutStubOps) {
-                setDirectsInPlace(hash, hash::findDirect);
-                return;
-            }
-            FtraceOps tmp = batchModTmpOps;
-            opsInit(tmp);
-            tmp.localHash.filter = hash;
             try {
-                registerFtraceFunctionNolock(tmp);
-                try {
-                    hashUpdateIpmodify(ops, orig, orig, true, new Change());
+                FtraceHash orig = ops.funcHash.filter;
+                if (orig == null) {
+                    throw new KernelException(Errno.EINVAL, ops + " has no functions");
+                }
+                for (long ip : hash.ips()) {
+                    if (hash.findDirect(ip) == null) {
+                        throw new KernelException(Errno.EINVAL, fn(ip) + " has no direct address in the hash");
+                    }
+                }
+                if (modWithoutStubOps) {
                     setDirectsInPlace(hash, hash::findDirect);
+                    return;
+                }
+                FtraceOps tmp = batchModTmpOps;
+                opsInit(tmp);
+                tmp.localHash.filter = hash;
+                try {
+                    registerFtraceFunctionNolock(tmp);
+                    try {
+                        hashUpdateIpmodify(ops, orig, orig, true, new Change());
+                        setDirectsInPlace(hash, hash::findDirect);
+                    } finally {
+                        unregisterFtraceFunction(tmp, false);
+                    }
                 } finally {
-                    unregisterFtraceFunction(tmp, false);
+                    tmp.localHash.filter = null;
                 }
             } finally {
-                tmp.localHash.filter = null;
-            }
-        } finally {
-            if (doDirectLock) {
-                directMutex.unlock();
+                if (doDirectLock) {
+                    directMutex.unlock();
+                }
             }
         }
     }

@@ -1,6 +1,7 @@
 package dev.gtramp.trampoline;
 
 import dev.gtramp.kernel.Errno;
+import dev.gtramp.kernel.Kernel;
 import dev.gtramp.kernel.KernelException;
 import dev.gtramp.kernel.bpf.BpfProg;
 
@@ -46,14 +47,24 @@ public final class BpfTracingLink implements AutoCloseable {
         return closed.get();
     }
 
+    /**
+     * {@code bpf_tracing_link_release}: detaches the program. Closing a closed link does nothing.
+     *
+     * @throws KernelException ESHUTDOWN if the kernel is closed; the link stays attached and open
+     */
     @Override
     public void close() {
-        if (!closed.compareAndSet(false, true)) {
+        if (closed.get()) {
             return;
         }
-        owner.unlinkRegular(tr, node);
-        owner.put(tr);
-        prog.put();
+        try (Kernel.Operation op = owner.kernel().beginOperation("bpf_tracing_link_release of " + prog)) {
+            if (!closed.compareAndSet(false, true)) {
+                return;
+            }
+            owner.unlinkRegular(tr, node);
+            owner.put(tr);
+            prog.put();
+        }
     }
 
     private void checkOpen() {

@@ -1,6 +1,7 @@
 package dev.gtramp.trampoline;
 
 import dev.gtramp.kernel.Errno;
+import dev.gtramp.kernel.Kernel;
 import dev.gtramp.kernel.KernelException;
 import dev.gtramp.kernel.KernelFunction;
 import dev.gtramp.kernel.bpf.BpfProg;
@@ -125,13 +126,23 @@ public final class BpfTracingMultiLink implements AutoCloseable {
         return closed.get();
     }
 
+    /**
+     * Detaches the link. Closing a closed link does nothing.
+     *
+     * @throws KernelException ESHUTDOWN if the kernel is closed; the link stays attached and open
+     */
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
-            if (entries != null) {
-                owner.global().detach(this);
-            } else {
-                MultiAttach.detach(owner, this);
+        if (closed.get()) {
+            return;
+        }
+        try (Kernel.Operation op = owner.kernel().beginOperation("bpf_tracing_multi_link_release of " + prog)) {
+            if (closed.compareAndSet(false, true)) {
+                if (entries != null) {
+                    owner.global().detach(this);
+                } else {
+                    MultiAttach.detach(owner, this);
+                }
             }
         }
     }

@@ -161,9 +161,16 @@ public final class Trampolines {
      *
      * @throws KernelException naming the function and program: EINVAL for a function the trampoline
      *         cannot serve or a prototype the program's record does not fit, E2BIG when the function
-     *         has 38 programs, EBUSY when the program is already attached there
+     *         has 38 programs, EBUSY when the program is already attached there, ESHUTDOWN when the
+     *         kernel is closed
      */
     public BpfTracingLink attach(BpfProg prog, KernelFunction function, long cookie) {
+        try (Kernel.Operation op = kernel.beginOperation("bpf_tracing_prog_attach of " + prog + " to " + function.name())) {
+            return attachRegular(prog, function, cookie);
+        }
+    }
+
+    private BpfTracingLink attachRegular(BpfProg prog, KernelFunction function, long cookie) {
         if (prog.attachType().isMulti()) {
             throw new KernelException(Errno.EINVAL, prog + " is a multi program; attach it with attachMulti");
         }
@@ -193,7 +200,9 @@ public final class Trampolines {
      * on their per-function trampolines, published in one batch. See {@link TracingMultiOpts}.
      */
     public BpfTracingMultiLink attachMulti(BpfProg prog, String pattern, TracingMultiOpts opts) {
-        return MultiAttach.attach(this, prog, pattern, opts);
+        try (Kernel.Operation op = kernel.beginOperation("bpf_tracing_multi_link_attach of " + prog)) {
+            return MultiAttach.attach(this, prog, pattern, opts);
+        }
     }
 
     /**

@@ -22,6 +22,13 @@ public enum Errno {
     ENOSPC(28),
     ERANGE(34),
     EDEADLK(35),
+    /**
+     * "Cannot send after transport endpoint shutdown": the model's answer to any state change
+     * asked of a kernel (or an RCU domain) that has been closed. It says the object existed and was
+     * shut down, which ENODEV ("no such device") and EINVAL (a bad argument) do not; drivers return
+     * it the same way for a device that is going away ({@code -ESHUTDOWN} in USB and SCSI).
+     */
+    ESHUTDOWN(108),
     ENOTSUPP(524),
     EOPNOTSUPP(95);
 

@@ -9,6 +9,7 @@ import dev.gtramp.kernel.percpu.PercpuRefs;
 import dev.gtramp.kernel.rcu.EpochRcu;
 import dev.gtramp.kernel.rcu.QsbrRcu;
 import dev.gtramp.kernel.rcu.Rcu;
+import dev.gtramp.kernel.rcu.RcuCallbacksInFlight;
 import dev.gtramp.kernel.rcu.RcuFlavor;
 
 import java.lang.invoke.VarHandle;
@@ -21,14 +22,23 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
 
 /**
  * One running kernel: the functions of a {@link KernelImage}, each with an entry site and a body,
  * a set of simulated {@link Cpu}s, an allocator with KASAN's checks, kernel memory, fault points,
- * the kernel's RCU and tasks RCU, per-CPU memory and percpu_refs, and a message log. Kernels share nothing; any number can run in one JVM, and two
- * kernels booted from the same image are independent. {@link #close()} runs the pending RCU
- * callbacks and stops the callback threads.
+ * the kernel's RCU and tasks RCU, per-CPU memory and percpu_refs, and a message log. Kernels share
+ * nothing; any number can run in one JVM, and two kernels booted from the same image are independent.
+ *
+ * <p><b>Lifecycle.</b> {@link #close()} refuses new operations, waits for those under way, runs every
+ * pending RCU callback of both domains (chains that cross them included) and stops the callback
+ * threads. Every operation that changes the kernel's state (binding a CPU; loading a program,
+ * creating a map, attaching and detaching, in the layers above) runs inside
+ * {@link #beginOperation(String)}, which fails with ESHUTDOWN on a closed kernel before anything
+ * has changed. Calls of kernel functions on CPUs bound before the close still run: the text is
+ * still there.
  *
  * <pre>{@code
  * Kernel kernel = Kernel.boot(KernelImage.linux618(), KernelConfig.defaults());
@@ -59,6 +69,20 @@ public final class Kernel implements AutoCloseable {
     private volatile Int3Handler int3Handler;
     /** Guarded by itself. */
     private final Map<Class<?>, Object> subsystems = new HashMap<>();
+    /** Shared by {@link #rcu} and {@link #tasksRcu}: zero when no chain of callbacks has a step left. */
+    private final RcuCallbacksInFlight rcuCallbacks = new RcuCallbacksInFlight();
+    /**
+     * Operations hold the read side (reentrant, so an operation may run others); {@link #close()}
+     * takes the write side only to set {@link #closed}, so it waits for the operations under way and
+     * no operation sees the kernel close halfway through.
+     */
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    /** Written under the write side of {@link #lifecycle}; volatile for {@link #isClosed()}. */
+    private volatile boolean closed;
+    /** Serializes closers: each returns when the kernel is closed. */
+    private final Object closeLock = new Object();
+    /** The one operation token: releasing it needs no state but the lock's per-thread count. */
+    private final Operation operation = new Operation();
 
     private Kernel(KernelImage image, KernelConfig config) {
         this.image = Objects.requireNonNull(image, "image");
@@ -83,11 +107,11 @@ public final class Kernel implements AutoCloseable {
         Set<UnsafeVariant> unsafe = config.unsafeVariants();
         this.rcu = config.rcuFlavor() == RcuFlavor.QSBR
                 ? new QsbrRcu(RcuFlavor.QSBR, RcuFlavor.QSBR.kernelName(), log, config.rcuStallTimeout(), unsafe,
-                        config.manualRcuCallbacks())
+                        config.manualRcuCallbacks(), rcuCallbacks)
                 : new EpochRcu(RcuFlavor.GENERAL, RcuFlavor.GENERAL.kernelName(), log, config.rcuStallTimeout(), unsafe,
-                        config.manualRcuCallbacks());
+                        config.manualRcuCallbacks(), rcuCallbacks);
         this.tasksRcu = new QsbrRcu(RcuFlavor.TASKS, RcuFlavor.TASKS.kernelName(), log, config.rcuStallTimeout(),
-                unsafe, config.manualRcuCallbacks());
+                unsafe, config.manualRcuCallbacks(), rcuCallbacks);
         this.perCpu = new PerCpuArena(config.cpus());
         this.percpuRefs = new PercpuRefs(rcu, perCpu, log, unsafe);
         this.cpus = new Cpu[config.cpus()];
@@ -156,11 +180,85 @@ public final class Kernel implements AutoCloseable {
         return percpuRefs;
     }
 
-    /** Runs every pending RCU callback and stops the callback threads. */
+    /**
+     * Shuts the kernel down: refuses new operations (ESHUTDOWN), waits for those under way, runs
+     * every RCU callback until no chain of callbacks has a step left in either domain (a tasks-RCU
+     * callback that calls {@code call_rcu}, and back, as an fexit image's teardown does), then closes
+     * both domains. Closing twice, or from several threads at once, closes once; every caller
+     * returns when the kernel is closed.
+     *
+     * @throws KernelException EDEADLK when called inside an operation, which close would wait for
+     */
     @Override
     public void close() {
-        rcu.close();
-        tasksRcu.close();
+        if (lifecycle.getReadHoldCount() > 0) {
+            throw new KernelException(Errno.EDEADLK, "Kernel.close() inside an operation of the same kernel");
+        }
+        synchronized (closeLock) {
+            if (!closed) {
+                lifecycle.writeLock().lock();
+                try {
+                    closed = true;
+                } finally {
+                    lifecycle.writeLock().unlock();
+                }
+            }
+            drainRcuCallbacks();
+            rcu.close();
+            tasksRcu.close();
+        }
+    }
+
+    /**
+     * Runs RCU callbacks until none is in flight in either domain. Both domains are still open, so
+     * a callback may queue onto either; {@link RcuCallbacksInFlight} stays above zero until the
+     * last step of every chain has run.
+     */
+    private void drainRcuCallbacks() {
+        long park = 10_000;
+        while (rcuCallbacks.count() > 0) {
+            if (config.manualRcuCallbacks()) {
+                rcu.runPendingCallbacks();
+                tasksRcu.runPendingCallbacks();
+            } else {
+                LockSupport.parkNanos(park);
+                park = Math.min(park * 2, 1_000_000);
+            }
+        }
+    }
+
+    /** Whether {@link #close()} has begun. */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Begins an operation that changes the kernel's state, to be ended by closing the returned
+     * token (try-with-resources). While it runs, {@link #close()} waits; on a closed kernel it fails
+     * before the operation has changed anything. Operations nest. RCU callbacks must not begin
+     * operations: a close in progress would wait for them while they wait for it.
+     *
+     * @param what the operation, named as the kernel names it (for the error message)
+     * @throws KernelException ESHUTDOWN naming {@code what} if the kernel is closed
+     */
+    public Operation beginOperation(String what) {
+        lifecycle.readLock().lock();
+        if (closed) {
+            lifecycle.readLock().unlock();
+            throw new KernelException(Errno.ESHUTDOWN, what + ": " + this + " is closed");
+        }
+        return operation;
+    }
+
+    /** The token of {@link #beginOperation(String)}: closing it ends the operation. */
+    public final class Operation implements AutoCloseable {
+        private Operation() {
+        }
+
+        @Override
+        public void close() {
+            lifecycle.readLock().unlock();
+        }
     }
 
     /**
@@ -308,12 +406,15 @@ public final class Kernel implements AutoCloseable {
      * Binds CPU {@code id} to the calling thread, which may then call kernel functions on it until it
      * closes the returned CPU.
      *
-     * @throws KernelException EBUSY if another thread has bound the CPU, EINVAL for a bad id
+     * @throws KernelException EBUSY if another thread has bound the CPU, EINVAL for a bad id,
+     *                         ESHUTDOWN if the kernel is closed
      */
     public Cpu bindCpu(int id) {
-        Cpu cpu = cpu(id);
-        cpu.bind(Thread.currentThread());
-        return cpu;
+        try (Operation op = beginOperation("bind cpu " + id)) {
+            Cpu cpu = cpu(id);
+            cpu.bind(Thread.currentThread());
+            return cpu;
+        }
     }
 
     @Override

@@ -41,7 +41,9 @@ public final class BpfArrayMap extends ArrayMapBase {
      */
     public static BpfArrayMap create(Kernel kernel, String name, int maxEntries) {
         Objects.requireNonNull(kernel, "kernel");
-        return new BpfArrayMap(name, maxEntries);
+        try (Kernel.Operation op = kernel.beginOperation("BPF_MAP_CREATE " + name)) {
+            return new BpfArrayMap(name, maxEntries);
+        }
     }
 
     /**

@@ -73,7 +73,9 @@ public final class BpfHashMap extends BpfMap {
      */
     public static BpfHashMap create(Kernel kernel, String name, int maxEntries) {
         Objects.requireNonNull(kernel, "kernel");
-        return new BpfHashMap(name, maxEntries);
+        try (Kernel.Operation op = kernel.beginOperation("BPF_MAP_CREATE " + name)) {
+            return new BpfHashMap(name, maxEntries);
+        }
     }
 
     /** Whether {@code bpf_map_lookup_elem} would return an element. */

@@ -42,7 +42,10 @@ public final class BpfPercpuArrayMap extends ArrayMapBase {
      *                         not positive; E2BIG if the map is too large for one Java array
      */
     public static BpfPercpuArrayMap create(Kernel kernel, String name, int maxEntries) {
-        return new BpfPercpuArrayMap(name, maxEntries, Objects.requireNonNull(kernel, "kernel").cpuCount());
+        Objects.requireNonNull(kernel, "kernel");
+        try (Kernel.Operation op = kernel.beginOperation("BPF_MAP_CREATE " + name)) {
+            return new BpfPercpuArrayMap(name, maxEntries, kernel.cpuCount());
+        }
     }
 
     /** The number of CPUs, the length of {@link #lookupElem}'s result. */

@@ -210,7 +210,9 @@ public final class BpfProg implements AutoCloseable {
     /** Drops the loader's reference (closing the program's file descriptor); links keep it alive. */
     @Override
     public void close() {
-        put();
+        try (Kernel.Operation op = kernel.beginOperation("close of " + this)) {
+            put();
+        }
     }
 
     private void free() {
@@ -279,9 +281,16 @@ public final class BpfProg implements AutoCloseable {
         /**
          * {@code BPF_PROG_LOAD}: verifies the declaration and loads the program.
          *
-         * @throws KernelException EINVAL naming the program when the verifier would reject it
+         * @throws KernelException EINVAL naming the program when the verifier would reject it,
+         *                         ESHUTDOWN when the kernel is closed
          */
         public BpfProg load() {
+            try (Kernel.Operation op = kernel.beginOperation("BPF_PROG_LOAD of prog " + name)) {
+                return verifyAndLoad();
+            }
+        }
+
+        private BpfProg verifyAndLoad() {
             if (body == null) {
                 throw new KernelException(Errno.EINVAL, "prog " + name + " has no body");
             }

@@ -108,7 +108,10 @@ public final class BpfRingBuf extends BpfMap {
      *                         of 2 and a multiple of {@link #PAGE_SIZE}
      */
     public static BpfRingBuf create(Kernel kernel, String name, int size) {
-        return new BpfRingBuf(name, size, Objects.requireNonNull(kernel, "kernel").cpuCount());
+        Objects.requireNonNull(kernel, "kernel");
+        try (Kernel.Operation op = kernel.beginOperation("BPF_MAP_CREATE " + name)) {
+            return new BpfRingBuf(name, size, kernel.cpuCount());
+        }
     }
 
     /**

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
@@ -38,6 +39,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * before it takes its snapshot. A domain built with {@code manualCallbacks} has no thread: callbacks
  * run when a caller invokes {@link #runPendingCallbacks()}, which lets a stress test hold a domain per
  * trial and decide on which thread callbacks run.
+ *
+ * <p><b>Closing</b> never loses a callback: {@link #close()} first waits until every callback has
+ * run (including those that callbacks queue), then refuses new ones, waits for the {@code call}s
+ * already past the check to finish queueing, and runs what they queued before the worker exits.
+ * Domains whose callbacks queue onto each other share an {@link RcuCallbacksInFlight} count, which
+ * their owner drains before closing any of them.
  */
 abstract class AbstractRcu implements Rcu {
     private static final VarHandle READERS;
@@ -81,7 +88,20 @@ abstract class AbstractRcu implements Rcu {
     private volatile Thread worker;
     /** Set by the worker before it parks and cleared after; {@link #call} unparks it when set. */
     private volatile boolean workerSleeping;
+    /** Set by {@link #close()}: {@link #call} refuses new callbacks from then on. */
     private volatile boolean closed;
+    /** Set by {@link #close()} once no {@link #call} can queue any more: the worker exits when the queue is empty. */
+    private volatile boolean stopping;
+    /**
+     * The {@link #call}s between their check of {@link #closed} and the end of their offer. With
+     * {@code closed}, a Dekker pair of volatile accesses: a caller increments, then reads
+     * {@code closed}; close writes {@code closed}, then reads this. Synchronization order puts one
+     * before the other, so either the caller sees the close or the close sees the caller and waits.
+     */
+    private final AtomicInteger callersQueueing = new AtomicInteger();
+    private final RcuCallbacksInFlight inFlight;
+    /** Serializes closers: a second {@link #close()} returns when the first has finished. */
+    private final Object closeLock = new Object();
 
     private final LongAdder synchronizeCalls = new LongAdder();
     private final LongAdder callbacksQueued = new LongAdder();
@@ -92,8 +112,9 @@ abstract class AbstractRcu implements Rcu {
     private final AtomicLong stallWarnings = new AtomicLong();
 
     AbstractRcu(RcuFlavor flavor, String name, KernelLog log, Duration stallTimeout, Set<UnsafeVariant> unsafe,
-                boolean manualCallbacks) {
+                boolean manualCallbacks, RcuCallbacksInFlight inFlight) {
         this.manualCallbacks = manualCallbacks;
+        this.inFlight = Objects.requireNonNull(inFlight, "inFlight");
         this.flavor = Objects.requireNonNull(flavor, "flavor");
         this.name = Objects.requireNonNull(name, "name");
         this.log = Objects.requireNonNull(log, "log");
@@ -294,22 +315,28 @@ abstract class AbstractRcu implements Rcu {
     @Override
     public final void call(Runnable callback) {
         Objects.requireNonNull(callback, "callback");
-        if (closed) {
-            throw new KernelException(Errno.EINVAL, name + ": call_rcu after the domain was closed");
-        }
-        callbacks.offer(callback);
-        callbacksQueued.increment();
-        if (manualCallbacks) {
-            return;
-        }
-        Thread w = worker;
-        if (w == null) {
-            w = startWorker();
-        }
-        // offer() is a volatile RMW and workerSleeping a volatile read; the worker writes
-        // workerSleeping before it re-checks the queue, so one of the two sees the other.
-        if (workerSleeping) {
-            LockSupport.unpark(w);
+        callersQueueing.incrementAndGet();
+        try {
+            if (closed) {
+                throw new KernelException(Errno.ESHUTDOWN, name + ": call_rcu after the domain was closed; callback " + callback);
+            }
+            inFlight.queued();
+            callbacks.offer(callback);
+            callbacksQueued.increment();
+            if (manualCallbacks) {
+                return;
+            }
+            Thread w = worker;
+            if (w == null) {
+                w = startWorker();
+            }
+            // offer() is a volatile RMW and workerSleeping a volatile read; the worker writes
+            // workerSleeping before it re-checks the queue, so one of the two sees the other.
+            if (workerSleeping) {
+                LockSupport.unpark(w);
+            }
+        } finally {
+            callersQueueing.decrementAndGet();
         }
     }
 
@@ -326,13 +353,16 @@ abstract class AbstractRcu implements Rcu {
     private void workerLoop() {
         List<Runnable> batch = new ArrayList<>();
         while (true) {
+            // Read before the drain: once stopping is set no call can offer any more, so a drain
+            // that follows a read of true and finds nothing has seen the last callback.
+            boolean stop = stopping;
             callbacks.drain(batch::add);
             if (batch.isEmpty()) {
-                if (closed) {
+                if (stop) {
                     return;
                 }
                 workerSleeping = true;
-                if (callbacks.isEmpty() && !closed) {
+                if (callbacks.isEmpty() && !stopping) {
                     LockSupport.parkNanos(this, WORKER_IDLE_NANOS);
                 }
                 workerSleeping = false;
@@ -341,19 +371,26 @@ abstract class AbstractRcu implements Rcu {
             synchronize();
             inCallback = true;
             try {
-                for (Runnable cb : batch) {
-                    // Counted before it runs, so that a barrier's callback finds itself counted.
-                    callbacksInvoked.increment();
-                    try {
-                        cb.run();
-                    } catch (Throwable t) {
-                        log.error("rcu", name + ": callback " + cb + " threw " + t);
-                    }
-                }
+                runBatch(batch);
             } finally {
                 inCallback = false;
             }
             batch.clear();
+        }
+    }
+
+    /** Runs callbacks whose grace period has ended, in order; one that throws is logged, not fatal. */
+    private void runBatch(List<Runnable> batch) {
+        for (Runnable cb : batch) {
+            // Counted before it runs, so that a barrier's callback finds itself counted.
+            callbacksInvoked.increment();
+            try {
+                cb.run();
+            } catch (Throwable t) {
+                log.error("rcu", name + ": callback " + cb + " threw " + t);
+            } finally {
+                inFlight.finished();
+            }
         }
     }
 
@@ -372,15 +409,43 @@ abstract class AbstractRcu implements Rcu {
             return 0;
         }
         synchronize();
+        // Every callback of the batch has had its grace period, so one that throws does not hold
+        // back the others; the first failure is rethrown to the caller once all have run.
+        Throwable first = null;
         for (Runnable cb : batch) {
             callbacksInvoked.increment();
-            cb.run();
+            try {
+                cb.run();
+            } catch (Throwable t) {
+                if (first == null) {
+                    first = t;
+                } else {
+                    first.addSuppressed(t);
+                }
+            } finally {
+                inFlight.finished();
+            }
+        }
+        if (first instanceof RuntimeException e) {
+            throw e;
+        }
+        if (first instanceof Error e) {
+            throw e;
+        }
+        if (first != null) {
+            throw new IllegalStateException(name + ": callback threw", first);
         }
         return batch.size();
     }
 
     @Override
     public final void barrier() {
+        if (closed && Thread.currentThread() != worker) {
+            // A closed domain has run every callback it accepted, or is running them in close().
+            synchronized (closeLock) {
+                return;
+            }
+        }
         if (manualCallbacks) {
             while (runPendingCallbacks() > 0) {
                 // Callbacks may queue callbacks; run until none is left.
@@ -408,24 +473,88 @@ abstract class AbstractRcu implements Rcu {
         });
     }
 
+    /**
+     * Runs every callback, including those that callbacks queue, then stops the domain: later
+     * {@code call_rcu}s fail with ESHUTDOWN. A {@code call} racing with the close either runs its
+     * callback before close returns or is refused; none is dropped. Callbacks that a callback queues
+     * onto another domain are that domain's; a kernel drains its domains together (see
+     * {@link RcuCallbacksInFlight}) before it closes them.
+     */
     @Override
     public final void close() {
-        if (closed) {
+        if (Thread.currentThread() == worker) {
+            // A callback closing its own domain: it cannot wait for itself. Later calls are
+            // refused; the worker finishes the queue and exits.
+            closed = true;
+            awaitCallersQueueing();
+            stopping = true;
             return;
         }
-        Thread w = worker;
-        if (w != null && Thread.currentThread() != w) {
-            barrier();
-        }
-        closed = true;
-        if (w != null && Thread.currentThread() != w) {
-            LockSupport.unpark(w);
-            try {
-                w.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        synchronized (closeLock) {
+            if (closed) {
+                return;
+            }
+            drainOpen();
+            closed = true;
+            awaitCallersQueueing();
+            stopping = true;
+            Thread w = worker;
+            if (w != null) {
+                LockSupport.unpark(w);
+                joinUninterruptibly(w);
+            }
+            if (manualCallbacks) {
+                drainClosed();
             }
         }
+    }
+
+    /** While calls are still accepted: runs callbacks until none is left, as repeated barriers do. */
+    private void drainOpen() {
+        if (manualCallbacks) {
+            while (runPendingCallbacks() > 0) {
+                // Callbacks may queue callbacks; run until none is left.
+            }
+        } else if (worker != null) {
+            barrier();
+        }
+    }
+
+    /** After the close: runs what the last calls queued; a callback that queues another is refused. */
+    private void drainClosed() {
+        List<Runnable> batch = new ArrayList<>();
+        callbacks.drain(batch::add);
+        if (!batch.isEmpty()) {
+            synchronize();
+            runBatch(batch);
+        }
+    }
+
+    /** Waits for the {@link #call}s that passed their check of {@link #closed} before it was set. */
+    private void awaitCallersQueueing() {
+        while (callersQueueing.get() != 0) {
+            Thread.onSpinWait();
+        }
+    }
+
+    private static void joinUninterruptibly(Thread t) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                t.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public final boolean isClosed() {
+        return closed;
     }
 
     @Override

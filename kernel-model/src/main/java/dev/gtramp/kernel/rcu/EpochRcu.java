@@ -69,7 +69,16 @@ public final class EpochRcu extends AbstractRcu {
      */
     public EpochRcu(RcuFlavor flavor, String name, KernelLog log, Duration stallTimeout, Set<UnsafeVariant> unsafe,
               boolean manualCallbacks) {
-        super(flavor, name, log, stallTimeout, unsafe, manualCallbacks);
+        this(flavor, name, log, stallTimeout, unsafe, manualCallbacks, new RcuCallbacksInFlight());
+    }
+
+    /**
+     * A domain whose callbacks are counted with those of other domains, so that their owner can wait
+     * for chains of callbacks that cross them before it closes any.
+     */
+    public EpochRcu(RcuFlavor flavor, String name, KernelLog log, Duration stallTimeout, Set<UnsafeVariant> unsafe,
+              boolean manualCallbacks, RcuCallbacksInFlight inFlight) {
+        super(flavor, name, log, stallTimeout, unsafe, manualCallbacks, inFlight);
         this.readerNoFence = unsafe.contains(UnsafeVariant.RCU_READER_NO_FENCE);
     }
 

@@ -73,7 +73,14 @@ public interface Rcu extends AutoCloseable {
     /** Removes a reader made by {@link #register()}. */
     void unregister(RcuReader reader);
 
-    /** Runs the remaining callbacks and stops the callback thread. */
+    /**
+     * Runs the remaining callbacks, including those they queue on this domain, and stops the callback
+     * thread; from then on {@link #call(Runnable)} fails with ESHUTDOWN. A call racing with the close
+     * either has its callback run before close returns or is refused. Closing twice is a no-op.
+     */
     @Override
     void close();
+
+    /** Whether {@link #close()} has begun. */
+    boolean isClosed();
 }

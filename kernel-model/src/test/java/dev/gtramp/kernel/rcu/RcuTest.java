@@ -320,7 +320,7 @@ class RcuTest {
         k.close();
         assertEquals(0, ran.getCount());
         KernelException e = assertThrows(KernelException.class, () -> k.rcu().call(() -> { }));
-        assertEquals(Errno.EINVAL, e.errno());
+        assertEquals(Errno.ESHUTDOWN, e.errno());
     }
 
     @org.junit.jupiter.api.Test
