@@ -2,6 +2,7 @@ package dev.gtramp.trampoline;
 
 import dev.gtramp.ftrace.DynFtrace;
 import dev.gtramp.kernel.KernelFunction;
+import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.bpf.BpfProg;
 import dev.gtramp.kernel.bpf.BpfTrampKind;
 import dev.gtramp.kernel.btf.FunctionPrototype;
@@ -304,7 +305,11 @@ final class GlobalTrampoline {
 
     private void takeOver(BpfTrampoline tr, KfuncMd md, TrampNode node) {
         List<TrampNode> shims = new ArrayList<>();
+        boolean onlyEntryShims = t.kernel().config().unsafeVariants().contains(UnsafeVariant.GTRAMP_MIX_DROPS_EXIT_SHIMS);
         for (BpfTrampKind kind : BpfTrampKind.values()) {
+            if (onlyEntryShims && kind != BpfTrampKind.FENTRY) {
+                continue; // Broken on purpose: the md's fexit and fmod_ret programs are left behind.
+            }
             for (KfuncMdProg p : md.progs(kind)) {
                 TrampNode shim = new TrampNode(p.prog, p.cookie, md, true);
                 shims.add(shim);

@@ -7,8 +7,23 @@ package dev.gtramp.kernel;
  * must. Never enable one for any other purpose.
  */
 public enum UnsafeVariant {
-    /** {@code synchronize_rcu} returns without waiting for readers: frees before the grace period. */
-    RCU_SKIP_GRACE_PERIOD,
+    /**
+     * A grace period scans the readers before it advances the grace-period number, comparing each
+     * with the number it already has: every online reader, inside a section or not, looks
+     * quiescent, so the grace period waits for nobody.
+     */
+    RCU_SCAN_BEFORE_ADVANCE,
+    /**
+     * The general flavor's grace-period check takes a reader for quiescent when its epoch is at
+     * least the epoch before the advance ({@code w >= target - 1}, a {@code >=} where {@code >} was
+     * meant): a reader that entered its section before the grace period began is not waited for.
+     */
+    RCU_EPOCH_CHECK_OFF_BY_ONE,
+    /**
+     * After its stall warning a grace period stops waiting for the reader it warned about, as if a
+     * stalled CPU could be given up on: a slow reader's objects are freed under it.
+     */
+    RCU_GP_GIVES_UP_ON_STALL,
     /**
      * A caller shares a grace period that was already in progress when it called, which may have
      * passed a reader before the caller's update ({@code rcu_seq_snap} without its "+ 1").
@@ -78,10 +93,27 @@ public enum UnsafeVariant {
      */
     GTRAMP_MIX_DEL_THEN_ADD,
     /**
+     * A function's trampoline taking it over from the global caller carries only the md's fentry
+     * programs as shims: the md's fexit and fmod_ret programs do not run while the trampoline
+     * serves the function.
+     */
+    GTRAMP_MIX_DROPS_EXIT_SHIMS,
+    /**
      * {@code RcuLongHashTable}'s resize moves the existing nodes into the new buckets by rewriting
      * their {@code next}, as a rehash of a table without readers would, instead of filling the new
      * array with copies: a lookup walking an old chain follows a moved node into another chain and
      * misses a key that was present throughout.
      */
-    RCU_TABLE_RESIZE_IN_PLACE
+    RCU_TABLE_RESIZE_IN_PLACE,
+    /**
+     * {@code RcuLongHashTable}'s remove unlinks a node and then clears its {@code next}, as
+     * {@code hlist_del} (poisoning {@code next}) does where {@code hlist_del_rcu} must leave it: a
+     * lookup standing on the removed node ends its walk there and misses the keys behind it.
+     */
+    RCU_TABLE_DEL_CLEARS_NEXT,
+    /**
+     * {@code RcuLongHashTable}'s resize frees the replaced bucket array at once ({@code kfree} where
+     * {@code kfree_rcu} was meant), while a lookup that loaded it before the publish may still walk it.
+     */
+    RCU_TABLE_FREE_ARRAY_AT_ONCE
 }

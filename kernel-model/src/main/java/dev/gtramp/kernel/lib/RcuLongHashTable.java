@@ -87,6 +87,10 @@ public final class RcuLongHashTable<V> implements AutoCloseable {
     private final Rcu rcu;
     /** {@link UnsafeVariant#RCU_TABLE_RESIZE_IN_PLACE}: for the stress suite only. */
     private final boolean resizeInPlace;
+    /** {@link UnsafeVariant#RCU_TABLE_DEL_CLEARS_NEXT}: for the stress suite only. */
+    private final boolean delClearsNext;
+    /** {@link UnsafeVariant#RCU_TABLE_FREE_ARRAY_AT_ONCE}: for the stress suite only. */
+    private final boolean freeArrayAtOnce;
     /** Serialises the writers; {@code kfunc_md_mutex} in the kernel. */
     private final ReentrantLock lock = new ReentrantLock();
     /**
@@ -112,6 +116,8 @@ public final class RcuLongHashTable<V> implements AutoCloseable {
         this.allocator = kernel.allocator();
         this.rcu = kernel.rcu();
         this.resizeInPlace = kernel.config().unsafeVariants().contains(UnsafeVariant.RCU_TABLE_RESIZE_IN_PLACE);
+        this.delClearsNext = kernel.config().unsafeVariants().contains(UnsafeVariant.RCU_TABLE_DEL_CLEARS_NEXT);
+        this.freeArrayAtOnce = kernel.config().unsafeVariants().contains(UnsafeVariant.RCU_TABLE_FREE_ARRAY_AT_ONCE);
         // Release: a lookup that reaches the table through any racy publication sees the array built.
         ARRAY.setRelease(this, allocator.allocNoFail(new BucketArray<V>(arrayType, MIN_BITS)));
     }
@@ -200,6 +206,9 @@ public final class RcuLongHashTable<V> implements AutoCloseable {
                 } else {
                     prev.publishNext(n.nextLocked());
                 }
+                if (delClearsNext) {
+                    n.publishNext(null); // Broken on purpose: hlist_del, not hlist_del_rcu.
+                }
                 int u = used - 1;
                 used = u;
                 if (a.bits > MIN_BITS && (long) u * 10 <= (long) a.buckets() * 3) {
@@ -239,7 +248,11 @@ public final class RcuLongHashTable<V> implements AutoCloseable {
         ARRAY.setRelease(this, next);
         // Readers that loaded the old array before the store may still walk it: free it only after
         // every one of them has left its read-side section.
-        rcu.call(() -> allocator.free(old, arrayType + "_free_rcu"));
+        if (freeArrayAtOnce) {
+            allocator.free(old, arrayType + "_free"); // Broken on purpose: kfree, not kfree_rcu.
+        } else {
+            rcu.call(() -> allocator.free(old, arrayType + "_free_rcu"));
+        }
         return next;
     }
 

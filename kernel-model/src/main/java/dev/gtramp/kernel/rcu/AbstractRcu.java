@@ -71,7 +71,8 @@ abstract class AbstractRcu implements Rcu {
     private final long stallTimeoutNanos;
     /** Deliberately broken behaviour for the stress suite; empty otherwise. */
     final Set<UnsafeVariant> unsafe;
-    private final boolean skipGracePeriod;
+    private final boolean scanBeforeAdvance;
+    private final boolean giveUpOnStall;
     private final boolean manualCallbacks;
     private final boolean shareStartedGracePeriod;
 
@@ -120,7 +121,8 @@ abstract class AbstractRcu implements Rcu {
         this.log = Objects.requireNonNull(log, "log");
         this.stallTimeoutNanos = stallTimeout.toNanos();
         this.unsafe = unsafe.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(unsafe));
-        this.skipGracePeriod = this.unsafe.contains(UnsafeVariant.RCU_SKIP_GRACE_PERIOD);
+        this.scanBeforeAdvance = this.unsafe.contains(UnsafeVariant.RCU_SCAN_BEFORE_ADVANCE);
+        this.giveUpOnStall = this.unsafe.contains(UnsafeVariant.RCU_GP_GIVES_UP_ON_STALL);
         this.shareStartedGracePeriod = this.unsafe.contains(UnsafeVariant.RCU_SHARE_STARTED_GRACE_PERIOD);
     }
 
@@ -186,6 +188,9 @@ abstract class AbstractRcu implements Rcu {
      */
     abstract long beginGracePeriod();
 
+    /** The target the last grace period waited for: what an up-to-date reader already has. */
+    abstract long currentGracePeriodTarget();
+
     @Override
     public final void runBlocking(Runnable wait) {
         checkNotInReadSection();
@@ -240,9 +245,6 @@ abstract class AbstractRcu implements Rcu {
         synchronizeCalls.increment();
         // smp_mb() of rcu_seq_snap: the caller's updates are ordered before the snapshot.
         VarHandle.fullFence();
-        if (skipGracePeriod) {
-            return;
-        }
         long seq = gpSeq;
         // rcu_seq_snap: the end of a grace period that starts after this call. Without its "+ 1" (the
         // broken variant) an idle domain still gets a full grace period, but a grace period already
@@ -253,7 +255,13 @@ abstract class AbstractRcu implements Rcu {
             while (gpSeq - snap < 0) {
                 long start = System.nanoTime();
                 gpSeq = gpSeq + 1;
-                waitForReaders(beginGracePeriod(), start);
+                if (scanBeforeAdvance) {
+                    // Broken on purpose: each reader is compared with the number it already has.
+                    waitForReaders(currentGracePeriodTarget(), start);
+                    beginGracePeriod();
+                } else {
+                    waitForReaders(beginGracePeriod(), start);
+                }
                 gpSeq = gpSeq + 1;
                 long took = System.nanoTime() - start;
                 gracePeriods.incrementAndGet();
@@ -302,6 +310,9 @@ abstract class AbstractRcu implements Rcu {
                     stallWarnings.incrementAndGet();
                     log.warn("rcu", String.format("INFO: %s detected stall on %s: grace period %d has waited %d ms",
                             name, r.describe(), gpSeq >>> 1, waited / 1_000_000));
+                    if (giveUpOnStall) {
+                        break; // Broken on purpose: the stalled reader is no longer waited for.
+                    }
                 }
             }
         }

@@ -51,6 +51,8 @@ public final class EpochRcu extends AbstractRcu {
 
     /** Whether readers skip the store-load fence ({@link UnsafeVariant#RCU_READER_NO_FENCE}). */
     final boolean readerNoFence;
+    /** Whether the grace-period check accepts the epoch before the advance ({@link UnsafeVariant#RCU_EPOCH_CHECK_OFF_BY_ONE}). */
+    final boolean epochCheckOffByOne;
 
     public EpochRcu(RcuFlavor flavor, String name, KernelLog log, Duration stallTimeout) {
         this(flavor, name, log, stallTimeout, Set.of());
@@ -80,6 +82,7 @@ public final class EpochRcu extends AbstractRcu {
               boolean manualCallbacks, RcuCallbacksInFlight inFlight) {
         super(flavor, name, log, stallTimeout, unsafe, manualCallbacks, inFlight);
         this.readerNoFence = unsafe.contains(UnsafeVariant.RCU_READER_NO_FENCE);
+        this.epochCheckOffByOne = unsafe.contains(UnsafeVariant.RCU_EPOCH_CHECK_OFF_BY_ONE);
     }
 
     @Override
@@ -88,6 +91,11 @@ public final class EpochRcu extends AbstractRcu {
         long next = (long) EPOCH.getAndAdd(this, 1L) + 1;
         VarHandle.fullFence();
         return next;
+    }
+
+    @Override
+    long currentGracePeriodTarget() {
+        return (long) EPOCH.getVolatile(this);
     }
 
     @Override
@@ -182,7 +190,8 @@ public final class EpochRcu extends AbstractRcu {
         @Override
         boolean quiescentFor(long target) {
             long w = (long) SLOT.getAcquire(this);
-            return w == 0 || w >= target;
+            // A reader that entered at the new epoch or later began after the grace period did.
+            return w == 0 || w >= (rcu.epochCheckOffByOne ? target - 1 : target);
         }
 
         @Override

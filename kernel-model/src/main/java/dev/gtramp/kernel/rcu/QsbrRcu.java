@@ -96,6 +96,11 @@ public final class QsbrRcu extends AbstractRcu {
     }
 
     @Override
+    long currentGracePeriodTarget() {
+        return (long) GP.getVolatile(this);
+    }
+
+    @Override
     AbstractReader newReader(RcuContext context) {
         return new Reader(this, context);
     }

@@ -11,18 +11,19 @@ import org.openjdk.jcstress.infra.results.II_Result;
 import java.util.EnumSet;
 
 /**
- * {@link CallRcuFree}, general flavor, with {@link UnsafeVariant#RCU_SKIP_GRACE_PERIOD}, broken on
- * purpose: the callbacks run without a grace period, and the callback frees object 1 under the
- * reader. Must show {@code 1, 1}.
+ * {@link CallRcuFree}, general flavor, with {@link UnsafeVariant#RCU_GP_GIVES_UP_ON_STALL}, broken on
+ * purpose: the batch's grace period stops waiting for the reader after its stall warning (the
+ * trial's stall timeout is 1 ns, so a reader holding object 1 is always a stall), and the callback
+ * frees object 1 under the reader. Must show {@code 1, 1}.
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link CallRcuFree} and inherited.
  */
 @JCStressTest
-@Description("broken on purpose (RCU_SKIP_GRACE_PERIOD), must show 1, 1")
+@Description("broken on purpose (RCU_GP_GIVES_UP_ON_STALL), must show 1, 1")
 @State
 public class GeneralCallRcuFreeBroken extends CallRcuFree {
     public GeneralCallRcuFreeBroken() {
-        super(RcuFlavor.GENERAL, EnumSet.of(UnsafeVariant.RCU_SKIP_GRACE_PERIOD));
+        super(RcuFlavor.GENERAL, EnumSet.of(UnsafeVariant.RCU_GP_GIVES_UP_ON_STALL));
     }
 
     @Actor

@@ -11,18 +11,19 @@ import org.openjdk.jcstress.infra.results.II_Result;
 import java.util.EnumSet;
 
 /**
- * {@link CallbackAfterReaders}, general flavor, with {@link UnsafeVariant#RCU_SKIP_GRACE_PERIOD},
- * broken on purpose: the callbacks run without a grace period, inside the reader's section. Must
- * show {@code 1, 1}.
+ * {@link CallbackAfterReaders}, general flavor, with {@link UnsafeVariant#RCU_EPOCH_CHECK_OFF_BY_ONE},
+ * broken on purpose: the grace-period check takes a reader whose epoch is the one before the
+ * advance for quiescent, so the callback runs inside the section of a reader that locked before
+ * {@code call_rcu}. Must show {@code 1, 1}.
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link CallbackAfterReaders} and inherited.
  */
 @JCStressTest
-@Description("broken on purpose (RCU_SKIP_GRACE_PERIOD), must show 1, 1")
+@Description("broken on purpose (RCU_EPOCH_CHECK_OFF_BY_ONE), must show 1, 1")
 @State
 public class GeneralCallbackAfterReadersBroken extends CallbackAfterReaders {
     public GeneralCallbackAfterReadersBroken() {
-        super(RcuFlavor.GENERAL, EnumSet.of(UnsafeVariant.RCU_SKIP_GRACE_PERIOD));
+        super(RcuFlavor.GENERAL, EnumSet.of(UnsafeVariant.RCU_EPOCH_CHECK_OFF_BY_ONE));
     }
 
     @Actor

@@ -11,18 +11,19 @@ import org.openjdk.jcstress.infra.results.II_Result;
 import java.util.EnumSet;
 
 /**
- * {@link CallbackAfterReaders}, QSBR flavor, with {@link UnsafeVariant#RCU_SKIP_GRACE_PERIOD},
- * broken on purpose: the callbacks run without a grace period, inside the reader's section. Must
- * show {@code 1, 1}.
+ * {@link CallbackAfterReaders}, QSBR flavor, with {@link UnsafeVariant#RCU_SCAN_BEFORE_ADVANCE},
+ * broken on purpose: the batch's grace period scans the readers before it advances the grace-period
+ * number, so the online reader's counter already matches and the callback runs inside its
+ * section. Must show {@code 1, 1}.
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link CallbackAfterReaders} and inherited.
  */
 @JCStressTest
-@Description("broken on purpose (RCU_SKIP_GRACE_PERIOD), must show 1, 1")
+@Description("broken on purpose (RCU_SCAN_BEFORE_ADVANCE), must show 1, 1")
 @State
 public class QsbrCallbackAfterReadersBroken extends CallbackAfterReaders {
     public QsbrCallbackAfterReadersBroken() {
-        super(RcuFlavor.QSBR, EnumSet.of(UnsafeVariant.RCU_SKIP_GRACE_PERIOD));
+        super(RcuFlavor.QSBR, EnumSet.of(UnsafeVariant.RCU_SCAN_BEFORE_ADVANCE));
     }
 
     @Actor

@@ -11,18 +11,19 @@ import org.openjdk.jcstress.infra.results.II_Result;
 import java.util.EnumSet;
 
 /**
- * {@link GracePeriod}, QSBR flavor, with {@link UnsafeVariant#RCU_SKIP_GRACE_PERIOD}, broken on
- * purpose: {@code synchronize_rcu} returns at once, and the writer frees object 1 under the
- * reader. Must show {@code 1, 1}.
+ * {@link GracePeriod}, QSBR flavor, with {@link UnsafeVariant#RCU_SCAN_BEFORE_ADVANCE}, broken on
+ * purpose: {@code synchronize_rcu} scans the readers before it advances the grace-period number, so
+ * the online reader's counter already matches, and the writer frees object 1 under the reader.
+ * Must show {@code 1, 1}.
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link GracePeriod} and inherited.
  */
 @JCStressTest
-@Description("broken on purpose (RCU_SKIP_GRACE_PERIOD), must show 1, 1")
+@Description("broken on purpose (RCU_SCAN_BEFORE_ADVANCE), must show 1, 1")
 @State
 public class QsbrGracePeriodBroken extends GracePeriod {
     public QsbrGracePeriodBroken() {
-        super(RcuFlavor.QSBR, EnumSet.of(UnsafeVariant.RCU_SKIP_GRACE_PERIOD));
+        super(RcuFlavor.QSBR, EnumSet.of(UnsafeVariant.RCU_SCAN_BEFORE_ADVANCE));
     }
 
     @Actor

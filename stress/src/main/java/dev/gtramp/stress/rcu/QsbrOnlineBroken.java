@@ -10,19 +10,21 @@ import org.openjdk.jcstress.infra.results.II_Result;
 import java.util.EnumSet;
 
 /**
- * {@link QsbrOnline} with {@link UnsafeVariant#RCU_SKIP_GRACE_PERIOD}, broken on purpose: the writer's
- * {@code synchronize_rcu} returns without waiting, so a reader that came online and took object 1
- * sees it freed. This is the variant the test must catch in every bounded run; the missing-fence
- * variant ({@link QsbrOnlineNoFenceBroken}) is the one x86 hardly ever shows. Must show {@code 1, 1}.
+ * {@link QsbrOnline} with {@link UnsafeVariant#RCU_SCAN_BEFORE_ADVANCE}, broken on purpose: the
+ * writer's {@code synchronize_rcu} scans the readers before it advances the grace-period number, so
+ * a reader that came online (its counter set to the current number) and took object 1 looks
+ * quiescent and sees object 1 freed. This is the variant the test must catch in every bounded run;
+ * the missing-fence variant ({@link QsbrOnlineNoFenceBroken}) is the one x86 hardly ever shows.
+ * Must show {@code 1, 1}.
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link QsbrOnline} and inherited.
  */
 @JCStressTest
-@Description("broken on purpose (RCU_SKIP_GRACE_PERIOD), must show 1, 1")
+@Description("broken on purpose (RCU_SCAN_BEFORE_ADVANCE), must show 1, 1")
 @State
 public class QsbrOnlineBroken extends QsbrOnline {
     public QsbrOnlineBroken() {
-        super(EnumSet.of(UnsafeVariant.RCU_SKIP_GRACE_PERIOD));
+        super(EnumSet.of(UnsafeVariant.RCU_SCAN_BEFORE_ADVANCE));
     }
 
     @Actor

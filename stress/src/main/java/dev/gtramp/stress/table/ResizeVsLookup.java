@@ -36,7 +36,10 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * The table starts with 15 entries in 16 buckets, one insert short of its first grow. Among them
  * are K and two keys that share K's bucket at every size up to 256 buckets, inserted before and
  * after it, so K sits in the middle of its chain whatever order a resize leaves it in: a lookup of
- * K always steps over another node first. Each trial boots a kernel of its own (two CPUs, the
+ * K always steps over another node first. A third neighbour is removed and inserted again eight
+ * times at the peak size ({@code kfunc_md} churn: a function detached and attached again); each
+ * insert puts it at the head of K's chain, so the next remove unlinks a node a lookup of K may be
+ * standing on. Each trial boots a kernel of its own (two CPUs, the
  * 16-function synthetic image, manual RCU callbacks); the writer binds no CPU, and runs the
  * callbacks the resizes queued itself, as the callback thread would. Both actors' waits for each
  * other end after {@link TrialDomain#PATIENCE_NANOS} at the latest.
@@ -44,8 +47,10 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * <p>The hazard: a resize changes what a reader that loaded the old array walks. A resize that
  * relinks the existing nodes into the new buckets rewrites the {@code next} of a node a reader may
  * stand on, sending the reader into another chain past K; one that frees the old array without a
- * grace period frees it under the reader. The table's resize copies the entries into new nodes,
- * leaves the old chains untouched, and frees the old array from an RCU callback.
+ * grace period frees it under the reader; a remove that clears the removed node's {@code next}
+ * ({@code hlist_del} for {@code hlist_del_rcu}) ends the walk of a reader standing on it before K.
+ * The table's resize copies the entries into new nodes, leaves the old chains untouched, and frees
+ * the old array from an RCU callback; its remove leaves the removed node's {@code next} as it was.
  *
  * <p>Outcomes {@code (r1, r2)}: {@code r1}: 0 every lookup found K, 1 a lookup missed K, 2 a lookup
  * reached a freed array (a KASAN report), 3 the writer did not finish in time; {@code r2}: 1 if
@@ -56,8 +61,9 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  *   <li>{@code 2, *} and {@code *, 1}: FORBIDDEN, a use after free of a bucket array;</li>
  *   <li>anything else: FORBIDDEN.</li>
  * </ul>
- * Paired with {@link RcuTableResizeInPlaceBroken}, which must show {@code 1, 0}, and with
- * {@link RcuTableFreeWithoutGracePeriodBroken}, which must show {@code 2, 1} or {@code 1, 0}.
+ * Paired with {@link RcuTableResizeInPlaceBroken} and {@link RcuTableDelClearsNextBroken}, which
+ * must show {@code 1, 0}, and with {@link RcuTableFreeArrayAtOnceBroken}, which must show
+ * {@code 2, 1} or {@code 1, 0}.
  */
 @Description("kfunc_md table growth racing lookups: a key present throughout is always found")
 @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "every lookup found the key; old arrays freed after their readers")
@@ -73,8 +79,12 @@ public abstract class ResizeVsLookup {
     /** Keys the writer inserts and removes: 40 entries at the peak, 64 buckets. */
     private static final int WRITES = 25;
     /** The key looked up, and its chain neighbours: the same bucket of every size up to 2^8. */
-    private static final long[] CHAIN = sameBucket(3, 8);
+    private static final long[] CHAIN = sameBucket(4, 8);
     private static final long K = CHAIN[1];
+    /** A neighbour of K that the writer removes and inserts again, each time at the head of K's chain. */
+    private static final long CHURN_KEY = CHAIN[3];
+    /** How many times the writer removes and re-inserts {@link #CHURN_KEY} at the peak size. */
+    private static final int CHURNS = 8;
     private static final Object MD = "kfunc_md(K)";
 
     private final Kernel kernel;
@@ -90,10 +100,11 @@ public abstract class ResizeVsLookup {
         table.insert(CHAIN[0], "kfunc_md(before K)");
         table.insert(K, MD);
         table.insert(CHAIN[2], "kfunc_md(after K)");
+        table.insert(CHURN_KEY, "kfunc_md(churned)");
         int n = 0;
         for (int i = 0; table.size() < INITIAL || n < WRITES; i++) {
             long ip = TEXT + 16L * i;
-            if (ip == CHAIN[0] || ip == K || ip == CHAIN[2]) {
+            if (ip == CHAIN[0] || ip == K || ip == CHAIN[2] || ip == CHURN_KEY) {
                 continue;
             }
             if (table.size() < INITIAL) {
@@ -159,6 +170,10 @@ public abstract class ResizeVsLookup {
             for (long ip : writes) {
                 table.insert(ip, "kfunc_md");
                 kernel.rcu().runPendingCallbacks();
+            }
+            for (int i = 0; i < CHURNS; i++) {
+                table.remove(CHURN_KEY);
+                table.insert(CHURN_KEY, "kfunc_md(churned)");
             }
             for (long ip : writes) {
                 table.remove(ip);

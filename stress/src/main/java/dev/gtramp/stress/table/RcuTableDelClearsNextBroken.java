@@ -11,19 +11,19 @@ import org.openjdk.jcstress.infra.results.II_Result;
 import java.util.EnumSet;
 
 /**
- * {@link ResizeVsLookup} with {@link UnsafeVariant#RCU_SKIP_GRACE_PERIOD}, broken on purpose: the
- * callbacks that free the replaced bucket arrays run without a grace period, so an array is freed
- * while CPU 0 may still be walking it. The lookup's guard then reports a use after free
- * ({@code 2, 1}), or the poisoned heads end its walk before K ({@code 1, 0}). Must show either.
+ * {@link ResizeVsLookup} with {@link UnsafeVariant#RCU_TABLE_DEL_CLEARS_NEXT}, broken on purpose: a
+ * remove clears the removed node's {@code next} ({@code hlist_del} where {@code hlist_del_rcu} was
+ * meant), so a lookup of K standing on the churned neighbour in front of K finds the chain ending
+ * there and misses K. Must show {@code 1, 0}.
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link ResizeVsLookup} and inherited.
  */
 @JCStressTest
-@Description("broken on purpose (RCU_SKIP_GRACE_PERIOD), must show 2, 1 or 1, 0")
+@Description("broken on purpose (RCU_TABLE_DEL_CLEARS_NEXT), must show 1, 0")
 @State
-public class RcuTableFreeWithoutGracePeriodBroken extends ResizeVsLookup {
-    public RcuTableFreeWithoutGracePeriodBroken() {
-        super(EnumSet.of(UnsafeVariant.RCU_SKIP_GRACE_PERIOD));
+public class RcuTableDelClearsNextBroken extends ResizeVsLookup {
+    public RcuTableDelClearsNextBroken() {
+        super(EnumSet.of(UnsafeVariant.RCU_TABLE_DEL_CLEARS_NEXT));
     }
 
     @Actor
