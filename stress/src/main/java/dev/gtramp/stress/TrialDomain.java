@@ -68,7 +68,12 @@ public final class TrialDomain {
         rcu.synchronize();
     }
 
-    /** {@code call_rcu()}: queues the callback; it runs in {@link #runPendingCallbacks()}. */
+    /** One grace-period scan without its wait (see {@code AbstractRcu.scanReadersOnce}). */
+    public boolean scanReadersOnce() {
+        return rcu instanceof QsbrRcu q ? q.scanReadersOnce() : ((EpochRcu) rcu).scanReadersOnce();
+    }
+
+        /** {@code call_rcu()}: queues the callback; it runs in {@link #runPendingCallbacks()}. */
     public void call(Runnable callback) {
         rcu.call(callback);
     }

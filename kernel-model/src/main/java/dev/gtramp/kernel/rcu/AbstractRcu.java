@@ -273,6 +273,26 @@ abstract class AbstractRcu implements Rcu {
         }
     }
 
+    /**
+     * The scan of a grace period and nothing else, for litmus tests of the readers' fences: the
+     * full fence a grace period executes after the updater's unpublish, then one look at every
+     * reader against the target the next grace period would have ({@link #currentGracePeriodTarget()}
+     * + 1), without advancing anything or waiting. Returns whether every reader looked quiescent,
+     * i.e. whether a grace period starting now could have ended without waiting for any. It is not a
+     * grace period and changes no state.
+     */
+    public final boolean scanReadersOnce() {
+        long target = currentGracePeriodTarget() + 1;
+        // smp_mb() between the updater's unpublish and the loads of the readers' words.
+        VarHandle.fullFence();
+        for (AbstractReader r : currentReaders()) {
+            if (!r.quiescentFor(target)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** The number of grace periods completed so far. */
     public final long completedGracePeriods() {
         return gpSeq >>> 1;

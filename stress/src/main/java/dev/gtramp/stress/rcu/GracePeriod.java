@@ -43,9 +43,9 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  *   <li>{@code 1, 2}: FORBIDDEN, the reader held the object for 5 s and neither a free nor a grace
  *       period waiting for it came.</li>
  * </ul>
- * Paired with {@link QsbrGracePeriodBroken}, {@link GeneralGracePeriodBroken} and
- * {@link GeneralGracePeriodNoFenceBroken}, which must show {@code 1, 1} (the last one only on hardware
- * that keeps a store buffered long enough; x86 practically never does).
+ * Paired with {@link QsbrGracePeriodBroken} and {@link GeneralGracePeriodBroken}, which must show
+ * {@code 1, 1}. A missing reader fence is store buffering in a window shorter than the writer's
+ * path to its scan here; {@link ReaderFenceLitmus} tests it with nothing in the window.
  */
 @Description("synchronize_rcu: a reader never sees an object freed after the grace period")
 @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "the reader found gp already NULL")

@@ -13,9 +13,9 @@ import java.util.EnumSet;
  * {@link QsbrOnline} with {@link UnsafeVariant#RCU_SCAN_BEFORE_ADVANCE}, broken on purpose: the
  * writer's {@code synchronize_rcu} scans the readers before it advances the grace-period number, so
  * a reader that came online (its counter set to the current number) and took object 1 looks
- * quiescent and sees object 1 freed. This is the variant the test must catch in every bounded run;
- * the missing-fence variant ({@link QsbrOnlineNoFenceBroken}) is the one x86 hardly ever shows.
- * Must show {@code 1, 1}.
+ * quiescent and sees object 1 freed. The missing fence of {@code rcu_thread_online} is tested by
+ * {@link QsbrOnlineNoFenceLitmusBroken}, whose window is short enough for x86 to show it. Must show
+ * {@code 1, 1}.
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link QsbrOnline} and inherited.
  */

@@ -1,0 +1,44 @@
+package dev.gtramp.stress.rcu;
+
+import dev.gtramp.kernel.UnsafeVariant;
+import dev.gtramp.kernel.rcu.RcuFlavor;
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.Description;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.II_Result;
+
+import java.util.EnumSet;
+
+/**
+ * {@link ReaderFenceLitmus} with {@link UnsafeVariant#RCU_READER_NO_FENCE}, broken on purpose: rcu_read_lock stores its epoch without the full fence,
+ * so the reader's load of {@code gp} can pass its own store while the writer's scan loads the
+ * reader's word before that store drains (store buffering, routine on x86 in a window this short).
+ * Must show {@code 1, 1}.
+ *
+ * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link ReaderFenceLitmus} and inherited.
+ */
+@JCStressTest
+@Description("broken on purpose (RCU_READER_NO_FENCE), must show 1, 1")
+@State
+public class GeneralReaderNoFenceLitmusBroken extends ReaderFenceLitmus {
+    public GeneralReaderNoFenceLitmusBroken() {
+        super(RcuFlavor.GENERAL, EnumSet.of(UnsafeVariant.RCU_READER_NO_FENCE));
+    }
+
+    @Actor
+    public void reader(II_Result r) {
+        read(r);
+    }
+
+    @Actor
+    public void writer(II_Result r) {
+        scan(r);
+    }
+
+    @Arbiter
+    public void arbiter() {
+        leave();
+    }
+}

@@ -1,0 +1,38 @@
+package dev.gtramp.stress.rcu;
+
+import dev.gtramp.kernel.rcu.RcuFlavor;
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.II_Result;
+
+import java.util.Set;
+
+/**
+ * {@link ReaderFenceLitmus}, QSBR flavor, with the real rcu_thread_online, with its full fence.
+ *
+ * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link ReaderFenceLitmus} and inherited.
+ */
+@JCStressTest
+@State
+public class QsbrOnlineFenceLitmusTest extends ReaderFenceLitmus {
+    public QsbrOnlineFenceLitmusTest() {
+        super(RcuFlavor.QSBR, Set.of());
+    }
+
+    @Actor
+    public void reader(II_Result r) {
+        read(r);
+    }
+
+    @Actor
+    public void writer(II_Result r) {
+        scan(r);
+    }
+
+    @Arbiter
+    public void arbiter() {
+        leave();
+    }
+}
