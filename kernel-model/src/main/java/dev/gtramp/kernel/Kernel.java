@@ -203,7 +203,9 @@ public final class Kernel implements AutoCloseable {
                     lifecycle.writeLock().unlock();
                 }
             }
-            drainRcuCallbacks();
+            if (!config.unsafeVariants().contains(UnsafeVariant.KERNEL_CLOSE_DOMAINS_IN_TURN)) {
+                drainRcuCallbacks();
+            }
             rcu.close();
             tasksRcu.close();
         }

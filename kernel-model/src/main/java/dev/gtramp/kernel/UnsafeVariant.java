@@ -33,6 +33,12 @@ public enum UnsafeVariant {
     RCU_READER_NO_FENCE,
     /** A QSBR reader comes online without the full fence after publishing its counter. */
     QSBR_ONLINE_NO_FENCE,
+    /**
+     * {@code Kernel.close()} closes RCU and then tasks RCU, each after draining its own callbacks,
+     * instead of draining both until no chain of callbacks has a step left: a tasks-RCU callback
+     * that calls {@code call_rcu} (an fexit image's teardown) finds RCU closed, and the chain ends.
+     */
+    KERNEL_CLOSE_DOMAINS_IN_TURN,
     /** {@code percpu_ref_kill} folds the per-CPU counts in at once, without waiting for a grace period. */
     PERCPU_REF_KILL_WITHOUT_GRACE_PERIOD,
     /**
