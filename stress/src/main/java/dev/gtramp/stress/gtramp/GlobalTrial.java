@@ -15,12 +15,17 @@ import java.util.Set;
 
 /**
  * What the global trampoline tests share: a {@link KernelTrial} whose tracing multi links are
- * served by {@code bpf_global_caller} through the hash table of {@code kfunc_md}s, with the given
- * RCU flavor and md free protocol.
+ * served by {@code bpf_global_caller} through the hash table of {@code kfunc_md}s (or another md
+ * lookup the test names), with the given RCU flavor and md free protocol.
  */
 abstract class GlobalTrial extends KernelTrial {
     GlobalTrial(Set<UnsafeVariant> unsafe, RcuFlavor rcu, KfuncMdFreeProtocol protocol) {
-        super(unsafe, rcu, TrampolinesConfig.global(MultiLinkMode.GLOBAL_HASH).withFreeProtocol(protocol));
+        this(unsafe, rcu, TrampolinesConfig.global(MultiLinkMode.GLOBAL_HASH).withFreeProtocol(protocol));
+    }
+
+    /** A trial on another md lookup: the {@code NonBlockingHashMapLong} table, or the padding index. */
+    GlobalTrial(Set<UnsafeVariant> unsafe, RcuFlavor rcu, TrampolinesConfig config) {
+        super(unsafe, rcu, config);
     }
 
     /** A tracing multi link of {@code prog} on {@code f} alone. */

@@ -7,6 +7,8 @@ import dev.gtramp.kernel.bpf.BpfTrampKind;
 import dev.gtramp.kernel.rcu.RcuFlavor;
 import dev.gtramp.trampoline.BpfTracingMultiLink;
 import dev.gtramp.trampoline.KfuncMdFreeProtocol;
+import dev.gtramp.trampoline.MultiLinkMode;
+import dev.gtramp.trampoline.TrampolinesConfig;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.infra.results.III_Result;
@@ -64,7 +66,10 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  *   <li>anything else: FORBIDDEN.</li>
  * </ul>
  * Paired with {@link KfuncMdPutFexitRcuOnlyBroken} and {@link KfuncMdPutFmodRetRcuOnlyBroken},
- * which must show {@code 1, 0, 1}.
+ * which must show {@code 1, 0, 1}. The same race runs on the other md lookups,
+ * {@code NonBlockingHashMapLong} ({@link KfuncMdPutFexitNbhmTest}) and the padding index
+ * ({@link KfuncMdPutFexitPaddingTest}), each with its {@code RcuOnly} twin, which must show
+ * {@code 1, 0, 1}.
  */
 @Description("unlink while a call sleeps in the origin: the md outlives the call")
 @Outcome(id = "0, 0, 0", expect = ACCEPTABLE, desc = "the call returned through the live md, which was freed after it")
@@ -81,7 +86,12 @@ public abstract class UnlinkVsOrigin extends GlobalTrial {
     private volatile boolean missed;
 
     UnlinkVsOrigin(Set<UnsafeVariant> unsafe, KfuncMdFreeProtocol protocol, BpfAttachType type) {
-        super(unsafe, RcuFlavor.QSBR, protocol);
+        this(unsafe, TrampolinesConfig.global(MultiLinkMode.GLOBAL_HASH).withFreeProtocol(protocol), type);
+    }
+
+    /** The same race on another md lookup ({@code config} names the global design and its index). */
+    UnlinkVsOrigin(Set<UnsafeVariant> unsafe, TrampolinesConfig config, BpfAttachType type) {
+        super(unsafe, RcuFlavor.QSBR, config);
         kind = type.kind();
         sleepingBody(BODY);
         if (kind == BpfTrampKind.MODIFY_RETURN) {

@@ -1,0 +1,42 @@
+package dev.gtramp.stress.gtramp;
+
+import dev.gtramp.kernel.bpf.BpfAttachType;
+import dev.gtramp.trampoline.KfuncMdTableKind;
+import dev.gtramp.trampoline.MultiLinkMode;
+import dev.gtramp.trampoline.TrampolinesConfig;
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.III_Result;
+
+import java.util.Set;
+
+/**
+ * {@link UnlinkVsOrigin} with an fexit.multi program on the {@code NonBlockingHashMapLong} md table, with the real
+ * algorithm.
+ *
+ * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link UnlinkVsOrigin} and inherited.
+ */
+@JCStressTest
+@State
+public class KfuncMdPutFexitNbhmTest extends UnlinkVsOrigin {
+    public KfuncMdPutFexitNbhmTest() {
+        super(Set.of(), TrampolinesConfig.global(MultiLinkMode.GLOBAL_HASH).withMdTable(KfuncMdTableKind.NON_BLOCKING_HASH_MAP), BpfAttachType.TRACE_FEXIT_MULTI);
+    }
+
+    @Actor
+    public void cpu0(III_Result r) {
+        call(r);
+    }
+
+    @Actor
+    public void writer() {
+        write();
+    }
+
+    @Arbiter
+    public void arbiter(III_Result r) {
+        check(r);
+    }
+}
