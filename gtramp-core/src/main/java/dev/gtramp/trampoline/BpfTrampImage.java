@@ -96,7 +96,7 @@ final class BpfTrampImage extends KernelObject implements CallTarget {
         this.fentry = new Slots(fentry, capacity);
         this.modifyReturn = new Slots(modifyReturn, capacity);
         this.fexit = new Slots(fexit, capacity);
-        this.pcref = owner.kernel().percpuRefs().init(ref -> owner.imageReleased(this));
+        this.pcref = owner.kernel().percpuRefs().init("bpf_tramp_image " + name, ref -> owner.imageReleased(this));
     }
 
     int flags() {

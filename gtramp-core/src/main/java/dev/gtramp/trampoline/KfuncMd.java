@@ -87,7 +87,7 @@ final class KfuncMd extends KernelObject {
         this.ip = function.ip();
         this.function = function;
         this.nrArgs = function.prototype().argRegs();
-        this.pcref = owner.kernel().percpuRefs().init(ref -> owner.released(this));
+        this.pcref = owner.kernel().percpuRefs().init("kfunc_md " + function.name(), ref -> owner.released(this));
     }
 
     private static VarHandle head(BpfTrampKind kind) {

@@ -112,7 +112,7 @@ public final class Kernel implements AutoCloseable {
                         config.manualRcuCallbacks(), rcuCallbacks);
         this.tasksRcu = new QsbrRcu(RcuFlavor.TASKS, RcuFlavor.TASKS.kernelName(), log, config.rcuStallTimeout(),
                 unsafe, config.manualRcuCallbacks(), rcuCallbacks);
-        this.perCpu = new PerCpuArena(config.cpus());
+        this.perCpu = new PerCpuArena(config.cpus(), allocator);
         this.percpuRefs = new PercpuRefs(rcu, perCpu, log, unsafe);
         this.cpus = new Cpu[config.cpus()];
         for (int i = 0; i < cpus.length; i++) {
@@ -170,7 +170,7 @@ public final class Kernel implements AutoCloseable {
         return tasksRcu;
     }
 
-    /** Per-CPU memory ({@code alloc_percpu}). */
+    /** Per-CPU memory ({@code alloc_percpu}), accounted and checked by {@link #allocator()}. */
     public PerCpuArena perCpu() {
         return perCpu;
     }

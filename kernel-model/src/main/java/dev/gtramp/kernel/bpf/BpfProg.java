@@ -64,9 +64,9 @@ public final class BpfProg implements AutoCloseable {
         this.ctxArgs = b.ctxArgs;
         this.readsReturn = b.readsReturn;
         this.attachBtfFunction = b.attachBtfFunction;
-        this.active = kernel.perCpu().allocLong();
-        this.runs = kernel.perCpu().allocLong();
-        this.misses = kernel.perCpu().allocLong();
+        this.active = kernel.perCpu().allocLong("prog " + name + " active");
+        this.runs = kernel.perCpu().allocLong("prog " + name + " stats.cnt");
+        this.misses = kernel.perCpu().allocLong("prog " + name + " stats.misses");
     }
 
     /** Starts describing a program to load ({@code BPF_PROG_LOAD}). */

@@ -53,6 +53,8 @@ public final class PercpuRef {
     }
 
     private final PercpuRefs refs;
+    /** What the ref counts, for messages: {@code "kfunc_md bpf_fentry_test1"}. */
+    private final String owner;
     private final Consumer<PercpuRef> release;
     /** {@code allow_reinit}: keep the per-CPU counters after the switch to atomic mode of a kill. */
     private final boolean allowReinit;
@@ -70,14 +72,15 @@ public final class PercpuRef {
     /** {@code force_atomic}; under the switch lock. */
     private boolean forceAtomic;
 
-    PercpuRef(PercpuRefs refs, Consumer<PercpuRef> release, Set<PercpuRefs.InitFlag> init) {
+    PercpuRef(PercpuRefs refs, String owner, Consumer<PercpuRef> release, Set<PercpuRefs.InitFlag> init) {
         this.refs = refs;
+        this.owner = owner;
         this.release = release;
         this.forceAtomic = init.contains(PercpuRefs.InitFlag.ATOMIC);
         // As percpu_ref_init: a ref that starts atomic or dead may always be reinitialised.
         this.allowReinit = init.contains(PercpuRefs.InitFlag.ALLOW_REINIT) || forceAtomic
                 || init.contains(PercpuRefs.InitFlag.DEAD);
-        this.percpu = refs.arena.allocLong();
+        this.percpu = refs.arena.allocLong("percpu_ref of " + owner);
         int f = 0;
         long start = 0;
         if (forceAtomic || init.contains(PercpuRefs.InitFlag.DEAD)) {
@@ -310,7 +313,9 @@ public final class PercpuRef {
 
     /**
      * {@code percpu_ref_exit}: frees the per-CPU counters. Any later use is an error the model
-     * reports ({@code EINVAL}) instead of corrupting memory.
+     * reports ({@code EINVAL}) instead of corrupting memory. A get or put that saw percpu mode
+     * before an exit that did not wait for it (no kill, or no grace period) reaches the freed
+     * counters, which the arena reports as a KASAN use-after-free.
      */
     public void exit() {
         refs.switchLock.lock();
@@ -464,7 +469,7 @@ public final class PercpuRef {
     @Override
     public String toString() {
         int f = flags;
-        return "percpu_ref@" + Integer.toHexString(System.identityHashCode(this))
+        return "percpu_ref@" + Integer.toHexString(System.identityHashCode(this)) + " of " + owner
                 + ((f & ATOMIC) != 0 ? " atomic" : " percpu") + ((f & DEAD) != 0 ? " dead" : "")
                 + ((f & EXITED) != 0 ? " exited" : "");
     }

@@ -27,6 +27,9 @@ public final class PercpuRefs {
         ALLOW_REINIT
     }
 
+    /** The owner of a ref initialised without one. */
+    static final String UNNAMED = "an unnamed object";
+
     final Rcu rcu;
     final PerCpuArena arena;
     final KernelLog log;
@@ -53,13 +56,26 @@ public final class PercpuRefs {
      * thread that dropped the last reference (a CPU or the RCU callback thread); it must not block.
      */
     public PercpuRef init(Consumer<PercpuRef> release, Set<InitFlag> flags) {
-        return new PercpuRef(this, Objects.requireNonNull(release, "release"),
+        return init(UNNAMED, release, flags);
+    }
+
+    /**
+     * {@link #init(Consumer, Set)} for the object the ref counts, which names it in messages and
+     * its per-CPU counters in KASAN reports, e.g. {@code "kfunc_md bpf_fentry_test1"}.
+     */
+    public PercpuRef init(String owner, Consumer<PercpuRef> release, Set<InitFlag> flags) {
+        return new PercpuRef(this, Objects.requireNonNull(owner, "owner"), Objects.requireNonNull(release, "release"),
                 flags.isEmpty() ? EnumSet.noneOf(InitFlag.class) : EnumSet.copyOf(flags));
     }
 
     /** {@code percpu_ref_init(ref, release, 0, ...)}. */
     public PercpuRef init(Consumer<PercpuRef> release) {
-        return init(release, Set.of());
+        return init(UNNAMED, release, Set.of());
+    }
+
+    /** {@code percpu_ref_init(ref, release, 0, ...)} for {@code owner}, as {@link #init(String, Consumer, Set)}. */
+    public PercpuRef init(String owner, Consumer<PercpuRef> release) {
+        return init(owner, release, Set.of());
     }
 
     /** The RCU domain mode switches wait for. */
