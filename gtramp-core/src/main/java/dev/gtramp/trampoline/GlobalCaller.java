@@ -30,7 +30,8 @@ import dev.gtramp.kernel.rcu.RcuReader;
  * fexit list is walked in a second one; with {@code KILL_THEN_TASKS_RCU} it covers only the lookup
  * and the ref, and tasks RCU covers the rest.
  *
- * <p>No lock, no allocation, no wait for a writer: a lookup, list walks and per-CPU counters.
+ * <p>No lock, no allocation, no wait for a writer: a lookup, list walks and per-CPU counters. The
+ * programs the walks run are live as long as their nodes ({@link KfuncMdProg}).
  */
 final class GlobalCaller implements CallTarget {
     private final KfuncMdIndex index;

@@ -27,8 +27,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * <li>{@link KfuncMdFreeProtocol#KILL_THEN_TASKS_RCU}: {@code percpu_ref_kill} at once; the release
  *     waits an RCU (tasks-trace) and a tasks-RCU grace period, then frees.</li>
  * </ul>
- * Program nodes are freed after an RCU grace period ({@code kfree_rcu}), or after the same two grace
- * periods with the v2 protocol.
+ * <p><b>Program nodes</b> are freed after an RCU grace period ({@code kfree_rcu}), or after the same
+ * two grace periods with the v2 protocol. Each holds a reference to its program
+ * ({@code bpf_prog_inc} in {@code kfunc_md_bpf_link}, as a {@code bpf_shim_tramp_link} holds one),
+ * dropped by the node's free: a caller standing on a node runs its program, so the program must
+ * last as long as the node's readers, which with the v2 protocol are tasks-RCU readers outside any
+ * {@code rcu_read_lock}. The link's own reference, dropped at detach, is freed after one RCU grace
+ * period ({@code bpf_prog_put}), too early for them.
  */
 final class KfuncMds {
     private final Kernel kernel;
@@ -214,14 +219,19 @@ final class KfuncMds {
             if (md.find(kind, prog) != null) {
                 throw new KernelException(Errno.EEXIST, prog + " is already attached to " + md.function.name());
             }
-            md.linkTail(kind, kernel.allocator().alloc(new KfuncMdProg(prog, cookie)));
+            KfuncMdProg node = kernel.allocator().alloc(new KfuncMdProg(prog, cookie));
+            // bpf_prog_inc: the node's own reference, dropped by its free. The caller holds one, so
+            // the program is live and this cannot fail.
+            prog.get();
+            md.linkTail(kind, node);
         } finally {
             unlock();
         }
     }
 
     /**
-     * {@code kfunc_md_bpf_unlink}: removes {@code prog}'s node; it is freed after the grace period.
+     * {@code kfunc_md_bpf_unlink}: removes {@code prog}'s node; it is freed after the grace period,
+     * and its program reference dropped then.
      *
      * @throws KernelException EINVAL if the program is not on the md
      */
@@ -245,9 +255,13 @@ final class KfuncMds {
         }
     }
 
+    /** Frees an unlinked node after its grace periods, then drops its program reference. */
     private void freeNode(KfuncMdProg node, String where) {
+        BpfProg prog = node.prog;
         kernel.allocator().free(node, where);
         retiring.decrementAndGet();
+        // bpf_prog_put: the program, if this was its last reference, goes one RCU grace period later.
+        prog.put();
     }
 
     /** Mds published. */

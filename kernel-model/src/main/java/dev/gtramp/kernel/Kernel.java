@@ -10,6 +10,7 @@ import dev.gtramp.kernel.rcu.EpochRcu;
 import dev.gtramp.kernel.rcu.QsbrRcu;
 import dev.gtramp.kernel.rcu.Rcu;
 import dev.gtramp.kernel.rcu.RcuFlavor;
+import dev.gtramp.kernel.rcu.RcuStats;
 
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
@@ -156,11 +157,28 @@ public final class Kernel implements AutoCloseable {
         return percpuRefs;
     }
 
-    /** Runs every pending RCU callback and stops the callback threads. */
+    /**
+     * Runs every pending RCU callback and stops the callback threads. A callback of one domain may
+     * queue one on the other (a tasks-RCU free that drops the last reference to a program queues
+     * its RCU free), so both are drained in turn, a bounded number of rounds, until neither has a
+     * callback pending; only then are they closed.
+     */
     @Override
     public void close() {
+        for (int i = 0; i < CLOSE_DRAIN_ROUNDS && (pending(rcu) || pending(tasksRcu)); i++) {
+            tasksRcu.barrier();
+            rcu.barrier();
+        }
         rcu.close();
         tasksRcu.close();
+    }
+
+    /** Rounds of {@link #close()}'s drain: more than any chain of callbacks the model queues. */
+    private static final int CLOSE_DRAIN_ROUNDS = 8;
+
+    private static boolean pending(Rcu domain) {
+        RcuStats s = domain.stats();
+        return s.callbacksQueued() > s.callbacksInvoked();
     }
 
     /**
