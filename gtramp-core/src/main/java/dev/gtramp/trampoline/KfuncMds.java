@@ -23,10 +23,17 @@ import java.util.concurrent.locks.ReentrantLock;
  * <ul>
  * <li>{@link KfuncMdFreeProtocol#RCU_THEN_KILL}: {@code call_rcu}; the callback runs after every
  *     caller that found the md in a read-side section has left it, each having taken the ref if it
- *     calls the origin; it {@code percpu_ref_kill}s; the release frees.</li>
+ *     calls the origin; it {@code percpu_ref_kill}s; the release queues the free
+ *     ({@code kfree_rcu}).</li>
  * <li>{@link KfuncMdFreeProtocol#KILL_THEN_TASKS_RCU}: {@code percpu_ref_kill} at once; the release
  *     waits an RCU (tasks-trace) and a tasks-RCU grace period, then frees.</li>
  * </ul>
+ * The release runs on the thread of the last {@code percpu_ref_put}, which may be a traced call's
+ * {@code kfunc_md_exit} in {@code bpf_global_caller}: it only queues one of the md's embedded
+ * callbacks, without a lock or an allocation, as {@code __bpf_tramp_image_release} only queues
+ * {@code call_rcu_tasks}. The free, with {@code percpu_ref_exit}, the index's bookkeeping and the
+ * allocator, runs on the RCU callback thread.
+ *
  * <p><b>Program nodes</b> are freed after an RCU grace period ({@code kfree_rcu}), or after the same
  * two grace periods with the v2 protocol. Each holds a reference to its program
  * ({@code bpf_prog_inc} in {@code kfunc_md_bpf_link}, as a {@code bpf_shim_tramp_link} holds one),
@@ -156,7 +163,7 @@ final class KfuncMds {
     private void retire(KfuncMd md) {
         if (freeAfterRcuOnly) {
             // Broken on purpose: the grace period does not wait for a caller in the origin function.
-            kernel.rcu().call(() -> free(md));
+            kernel.rcu().call(md.freeRcu);
             return;
         }
         if (killBeforeGracePeriod) {
@@ -165,21 +172,30 @@ final class KfuncMds {
             return;
         }
         switch (protocol) {
-            case RCU_THEN_KILL -> kernel.rcu().call(md.pcref::kill);
+            case RCU_THEN_KILL -> kernel.rcu().call(md.killRcu);
             case KILL_THEN_TASKS_RCU -> md.pcref.kill();
         }
     }
 
-    /** {@code kfunc_md_release_pcref}: the last reference is gone. */
+    /**
+     * {@code kfunc_md_release_pcref}: the last reference is gone. Runs on the thread that dropped it,
+     * a traced call's {@code kfunc_md_exit} included, so it only queues the md's embedded callback:
+     * no lock, no allocation, no wait.
+     */
     void released(KfuncMd md) {
-        if (killBeforeGracePeriod || protocol == KfuncMdFreeProtocol.RCU_THEN_KILL) {
+        if (killBeforeGracePeriod) {
+            // Broken on purpose (see retire): freed at once, wherever the last put happens.
             free(md);
-        } else {
-            kernel.rcu().call(() -> kernel.tasksRcu().call(() -> free(md)));
+            return;
+        }
+        switch (protocol) {
+            case RCU_THEN_KILL -> kernel.rcu().call(md.freeRcu);
+            case KILL_THEN_TASKS_RCU -> kernel.rcu().call(md.freeAfterTasksRcu);
         }
     }
 
-    private void free(KfuncMd md) {
+    /** The md's free: {@code percpu_ref_exit}, the index's slot, {@code kfree}. On the RCU callback thread. */
+    void free(KfuncMd md) {
         if (!freeAfterRcuOnly) {
             md.pcref.exit();
         }

@@ -11,13 +11,17 @@ import dev.gtramp.kernel.image.KernelImage;
 import dev.gtramp.kernel.rcu.RcuFlavor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -108,6 +112,55 @@ class KfuncMdLifetimeTest {
         keep.close();
     }
 
+    static Stream<TrampolinesConfig> globalConfigs() {
+        return SelftestKernel.globalConfigs();
+    }
+
+    /**
+     * {@code bpf_global_caller} takes no lock and allocates nothing, the last {@code percpu_ref_put}
+     * included: the md's release, which then runs on the calling CPU, only queues the free. CPU 0
+     * calls {@code f} with an fexit program attached and sleeps in the origin, holding the md's ref,
+     * while the link closes and every RCU callback runs; then CPU 0 returns through the caller and
+     * drops the last reference. Freeing there would take {@code percpu_ref_switch_lock} (the exit),
+     * the padding index's slot lock, and the allocator, all on the traced call. The md must still be
+     * live when CPU 0's call has returned, and be freed by the callbacks that run after.
+     */
+    @ParameterizedTest
+    @MethodSource("globalConfigs")
+    void theLastPutOnTheCallPathOnlyQueuesTheFree(TrampolinesConfig config) throws Exception {
+        kernel = Kernel.boot(KernelImage.linux618(), KernelConfig.defaults().withManualRcuCallbacks(true));
+        Trampolines t = Trampolines.create(kernel, config);
+        KernelFunction f = kernel.function("bpf_fentry_test1");
+        f.setBody(frame -> {
+            inBody.countDown();
+            // A voluntary sleep: no grace period waits for it; only the md's percpu_ref holds the md.
+            frame.cpu().schedule(() -> awaitUninterruptibly(release));
+            return 2;
+        });
+        BpfProg fexit = BpfProg.builder(kernel, "fexit", BpfAttachType.TRACE_FEXIT_MULTI).body(c -> 0).load();
+        BpfTracingMultiLink link = t.attachMulti(fexit, "bpf_fentry_test1", null);
+        KfuncMd md = t.global().mds().get(f);
+        assertNull(md.tramp, "bpf_global_caller serves f");
+
+        startCall(f);
+        assertTrue(inBody.await(TIMEOUT_SECONDS, TimeUnit.SECONDS), "CPU 0 never reached f's body");
+        link.close();
+        fexit.close();
+        settle();
+        assertTrue(md.isLive(), "CPU 0's percpu_ref holds the md across every grace period");
+
+        release.countDown();
+        cpuThread.join(TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
+        assertEquals(2L, result.get(), "CPU 0's call");
+        assertTrue(md.isLive(), "the last percpu_ref_put freed the md on the calling CPU, inside the traced call");
+        assertEquals(1, t.kfuncMdsRetiring(), "the md's free is queued");
+
+        settle();
+        assertTrue(md.isFreed(), "the queued free ran with the RCU callbacks");
+        assertEquals(0, t.kfuncMdsRetiring());
+        assertEquals(0, kernel.allocator().violations(), () -> kernel.allocator().reports().toString());
+    }
+
     /** The node of {@code prog} on {@code f}'s md, as a writer finds it. */
     private static KfuncMdProg node(KfuncMds mds, KernelFunction f, BpfProg prog) {
         mds.mutex().lock();
@@ -128,6 +181,14 @@ class KfuncMdLifetimeTest {
             }
         }, "cpu0-caller");
         cpuThread.start();
+    }
+
+    /** Runs every queued callback of both domains, the chains from one to the other included. */
+    private void settle() {
+        for (int i = 0; i < 4; i++) {
+            kernel.tasksRcu().barrier();
+            kernel.rcu().barrier();
+        }
     }
 
     private static void awaitUninterruptibly(CountDownLatch latch) {
