@@ -30,7 +30,10 @@ import dev.gtramp.kernel.rcu.RcuReader;
  * fexit list is walked in a second one; with {@code KILL_THEN_TASKS_RCU} it covers only the lookup
  * and the ref, and tasks RCU covers the rest.
  *
- * <p>No lock, no allocation, no wait for a writer: a lookup, list walks and per-CPU counters.
+ * <p>No lock, no allocation, no wait for a writer: a lookup, list walks and per-CPU counters. That
+ * holds for the last {@code kfunc_md_exit} of an md being freed too: its release runs here but only
+ * queues the md's embedded callback; the free runs on the RCU callback thread ({@link KfuncMds}).
+ * The programs the walks run are live as long as their nodes ({@link KfuncMdProg}).
  */
 final class GlobalCaller implements CallTarget {
     private final KfuncMdIndex index;

@@ -52,6 +52,21 @@ final class KfuncMd extends KernelObject {
     final int nrArgs;
     /** {@code md->pcref}: held by callers between {@code kfunc_md_enter} and {@code kfunc_md_exit}. */
     final PercpuRef pcref;
+    /**
+     * {@code kfunc_md_release_rcu} on {@code md->rcu}: the {@code percpu_ref_kill} that
+     * {@link KfuncMdFreeProtocol#RCU_THEN_KILL} queues with {@code call_rcu} when the md is
+     * unpublished.
+     */
+    final Runnable killRcu;
+    /**
+     * The md's free on {@code md->rcu}, queued by the release once the last reference is gone. The
+     * release runs wherever the last {@code percpu_ref_put} happens, on a traced call too, so the
+     * callbacks are built with the md, as {@code struct rcu_head} is embedded in it: queuing one
+     * allocates nothing. The stages run one after another, so one {@code rcu_head} serves them all.
+     */
+    final Runnable freeRcu;
+    /** {@link KfuncMdFreeProtocol#KILL_THEN_TASKS_RCU}'s middle stage: {@code call_rcu_tasks} of {@link #freeRcu}. */
+    final Runnable freeAfterTasksRcu;
     /** {@code md->users}: links using the md. Guarded by {@code kfunc_md_mutex}. */
     int users;
     /** {@code md->bpf_prog_cnt}. Guarded by {@code kfunc_md_mutex}. */
@@ -88,6 +103,9 @@ final class KfuncMd extends KernelObject {
         this.function = function;
         this.nrArgs = function.prototype().argRegs();
         this.pcref = owner.kernel().percpuRefs().init("kfunc_md " + function.name(), ref -> owner.released(this));
+        this.killRcu = pcref::kill;
+        this.freeRcu = () -> owner.free(this);
+        this.freeAfterTasksRcu = () -> owner.kernel().tasksRcu().call(freeRcu);
     }
 
     private static VarHandle head(BpfTrampKind kind) {

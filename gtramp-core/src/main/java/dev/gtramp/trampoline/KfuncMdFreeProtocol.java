@@ -9,7 +9,9 @@ package dev.gtramp.trampoline;
 public enum KfuncMdFreeProtocol {
     /**
      * The rhashtable version (github menglongdong/bpf): unlink from the table, {@code call_rcu}, in the
-     * callback {@code percpu_ref_kill}, and free on the release. The caller holds
+     * callback {@code percpu_ref_kill}, and on the release {@code call_rcu} of the free (that
+     * branch's release frees in place; the model's free takes locks, and the release may run on a
+     * traced call). The caller holds
      * {@code rcu_read_lock} from the lookup through the fentry and fmod_ret programs, takes the
      * {@code percpu_ref} inside that section before an origin call, and walks the fexit list in a new
      * read-side section. Program entries are freed with {@code kfree_rcu}.

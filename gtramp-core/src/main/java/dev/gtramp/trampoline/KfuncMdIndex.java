@@ -36,7 +36,10 @@ interface KfuncMdIndex {
         return null;
     }
 
-    /** The md has been freed: its space in the index may be reused. Any thread; never blocks. */
+    /**
+     * The md has been freed: its space in the index may be reused. Called by the md's free, on the
+     * RCU callback thread (never on a traced call); never blocks.
+     */
     default void released(KfuncMd md) {
     }
 

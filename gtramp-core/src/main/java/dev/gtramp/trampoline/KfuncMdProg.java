@@ -14,6 +14,10 @@ import java.lang.invoke.VarHandle;
  * under {@code kfunc_md_mutex}; walked by {@code bpf_global_caller} without a lock. An unlinked node
  * keeps its {@link #next}, so a caller standing on it goes on to the rest of the list, and is freed
  * only after the grace period of the md's {@link KfuncMdFreeProtocol}.
+ *
+ * <p>Invariant: a node holds a reference to {@link #prog} from its link to its free, so the program
+ * is live whenever a caller can reach the node (the caller runs it next); the program may go only
+ * after the node's grace periods, however long those are.
  */
 final class KfuncMdProg extends KernelObject {
     private static final VarHandle NEXT;
@@ -26,6 +30,7 @@ final class KfuncMdProg extends KernelObject {
         }
     }
 
+    /** Referenced: {@link KfuncMds#link} takes the reference, the node's free drops it. */
     final BpfProg prog;
     final long cookie;
     /** Accessed through {@link #NEXT} only. */

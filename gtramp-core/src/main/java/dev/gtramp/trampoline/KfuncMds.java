@@ -23,12 +23,24 @@ import java.util.concurrent.locks.ReentrantLock;
  * <ul>
  * <li>{@link KfuncMdFreeProtocol#RCU_THEN_KILL}: {@code call_rcu}; the callback runs after every
  *     caller that found the md in a read-side section has left it, each having taken the ref if it
- *     calls the origin; it {@code percpu_ref_kill}s; the release frees.</li>
+ *     calls the origin; it {@code percpu_ref_kill}s; the release queues the free
+ *     ({@code kfree_rcu}).</li>
  * <li>{@link KfuncMdFreeProtocol#KILL_THEN_TASKS_RCU}: {@code percpu_ref_kill} at once; the release
  *     waits an RCU (tasks-trace) and a tasks-RCU grace period, then frees.</li>
  * </ul>
- * Program nodes are freed after an RCU grace period ({@code kfree_rcu}), or after the same two grace
- * periods with the v2 protocol.
+ * The release runs on the thread of the last {@code percpu_ref_put}, which may be a traced call's
+ * {@code kfunc_md_exit} in {@code bpf_global_caller}: it only queues one of the md's embedded
+ * callbacks, without a lock or an allocation, as {@code __bpf_tramp_image_release} only queues
+ * {@code call_rcu_tasks}. The free, with {@code percpu_ref_exit}, the index's bookkeeping and the
+ * allocator, runs on the RCU callback thread.
+ *
+ * <p><b>Program nodes</b> are freed after an RCU grace period ({@code kfree_rcu}), or after the same
+ * two grace periods with the v2 protocol. Each holds a reference to its program
+ * ({@code bpf_prog_inc} in {@code kfunc_md_bpf_link}, as a {@code bpf_shim_tramp_link} holds one),
+ * dropped by the node's free: a caller standing on a node runs its program, so the program must
+ * last as long as the node's readers, which with the v2 protocol are tasks-RCU readers outside any
+ * {@code rcu_read_lock}. The link's own reference, dropped at detach, is freed after one RCU grace
+ * period ({@code bpf_prog_put}), too early for them.
  */
 final class KfuncMds {
     private final Kernel kernel;
@@ -151,7 +163,7 @@ final class KfuncMds {
     private void retire(KfuncMd md) {
         if (freeAfterRcuOnly) {
             // Broken on purpose: the grace period does not wait for a caller in the origin function.
-            kernel.rcu().call(() -> free(md));
+            kernel.rcu().call(md.freeRcu);
             return;
         }
         if (killBeforeGracePeriod) {
@@ -160,21 +172,30 @@ final class KfuncMds {
             return;
         }
         switch (protocol) {
-            case RCU_THEN_KILL -> kernel.rcu().call(md.pcref::kill);
+            case RCU_THEN_KILL -> kernel.rcu().call(md.killRcu);
             case KILL_THEN_TASKS_RCU -> md.pcref.kill();
         }
     }
 
-    /** {@code kfunc_md_release_pcref}: the last reference is gone. */
+    /**
+     * {@code kfunc_md_release_pcref}: the last reference is gone. Runs on the thread that dropped it,
+     * a traced call's {@code kfunc_md_exit} included, so it only queues the md's embedded callback:
+     * no lock, no allocation, no wait.
+     */
     void released(KfuncMd md) {
-        if (killBeforeGracePeriod || protocol == KfuncMdFreeProtocol.RCU_THEN_KILL) {
+        if (killBeforeGracePeriod) {
+            // Broken on purpose (see retire): freed at once, wherever the last put happens.
             free(md);
-        } else {
-            kernel.rcu().call(() -> kernel.tasksRcu().call(() -> free(md)));
+            return;
+        }
+        switch (protocol) {
+            case RCU_THEN_KILL -> kernel.rcu().call(md.freeRcu);
+            case KILL_THEN_TASKS_RCU -> kernel.rcu().call(md.freeAfterTasksRcu);
         }
     }
 
-    private void free(KfuncMd md) {
+    /** The md's free: {@code percpu_ref_exit}, the index's slot, {@code kfree}. On the RCU callback thread. */
+    void free(KfuncMd md) {
         if (!freeAfterRcuOnly) {
             md.pcref.exit();
         }
@@ -214,14 +235,19 @@ final class KfuncMds {
             if (md.find(kind, prog) != null) {
                 throw new KernelException(Errno.EEXIST, prog + " is already attached to " + md.function.name());
             }
-            md.linkTail(kind, kernel.allocator().alloc(new KfuncMdProg(prog, cookie)));
+            KfuncMdProg node = kernel.allocator().alloc(new KfuncMdProg(prog, cookie));
+            // bpf_prog_inc: the node's own reference, dropped by its free. The caller holds one, so
+            // the program is live and this cannot fail.
+            prog.get();
+            md.linkTail(kind, node);
         } finally {
             unlock();
         }
     }
 
     /**
-     * {@code kfunc_md_bpf_unlink}: removes {@code prog}'s node; it is freed after the grace period.
+     * {@code kfunc_md_bpf_unlink}: removes {@code prog}'s node; it is freed after the grace period,
+     * and its program reference dropped then.
      *
      * @throws KernelException EINVAL if the program is not on the md
      */
@@ -245,9 +271,13 @@ final class KfuncMds {
         }
     }
 
+    /** Frees an unlinked node after its grace periods, then drops its program reference. */
     private void freeNode(KfuncMdProg node, String where) {
+        BpfProg prog = node.prog;
         kernel.allocator().free(node, where);
         retiring.decrementAndGet();
+        // bpf_prog_put: the program, if this was its last reference, goes one RCU grace period later.
+        prog.put();
     }
 
     /** Mds published. */

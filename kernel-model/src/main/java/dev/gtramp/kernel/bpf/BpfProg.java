@@ -202,9 +202,22 @@ public final class BpfProg implements AutoCloseable {
         }
     }
 
-    /** The number of references: 1 for the loader until {@link #close()}, plus one per link. */
+    /**
+     * The number of references: 1 for the loader until {@link #close()}, plus one per link, plus
+     * one per structure a traced call reaches the program through and that outlives the link (a
+     * global trampoline's {@code kfunc_md} node, until its grace periods end).
+     */
     public int refCount() {
         return refs.get();
+    }
+
+    /**
+     * Whether the program has been freed ({@code __bpf_prog_put_rcu} ran: its per-CPU counters are
+     * gone). A traced call that can still reach a freed program writes into per-CPU memory that may
+     * belong to another object by now.
+     */
+    public boolean isFreed() {
+        return finalStats != null;
     }
 
     /** Drops the loader's reference (closing the program's file descriptor); links keep it alive. */

@@ -34,7 +34,8 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  *     back in the caller: reads the md,          switch to atomic mode, the release's chain
  *       walks the fexit list                   release cpu 0
  *     kfunc_md_exit (percpu_ref_put):          arbiter: run the callbacks left; r3 = KASAN
- *       the last reference: release, free        reports, or the md never freed
+ *       the last reference: the release          reports, or the md never freed
+ *       queues the free
  * </pre>
  *
  * {@code f} has one program of a kind that needs the origin call, an fexit.multi or an
