@@ -30,10 +30,13 @@ import java.util.stream.Collectors;
  * annotations of the tests it ran. {@code stress/run-jcstress} runs it after each pass:
  * <pre>
  *   java -cp jcstress.jar dev.gtramp.stress.gate.JcstressGate --pass tests|broken \
- *       --log tests.log --list tests.list --min-samples 100
+ *       --log tests.log --list tests.list --min-samples 100 [--starved-out FILE] [--subset]
  * </pre>
- * It prints one line per listed test, then a summary, and exits with 1 if any test failed (2 on bad
- * arguments or an unreadable log).
+ * It prints one line per listed test, then a summary, and exits with 0 if every test passed, 3 if
+ * the only failures were starved tests ({@link Verdict#starved}: too few samples; their names go to
+ * {@code --starved-out}), 1 on any other failure, 2 on bad arguments or an unreadable log.
+ * {@code --subset} judges a part of a pass, the starved tests run again: the known gaps need not all
+ * be among them.
  *
  * <p>Every listed test must have run, in every JVM configuration the pass ran, with at least
  * {@code --min-samples} samples in each, and jcstress's summary over all configurations must be the
@@ -106,8 +109,17 @@ public final class JcstressGate {
         }
     }
 
-    /** The judgement of one test: its status, and what the line about it says. */
-    public record Verdict(String test, Status status, String detail) {
+    /**
+     * The judgement of one test: its status, and what the line about it says. A failed test is
+     * {@code starved} if it collected too few samples in some configuration and failed for nothing
+     * else but, perhaps, an outcome it was to show and did not: worth running again with a longer
+     * budget, on a machine that starved it.
+     */
+    public record Verdict(String test, Status status, String detail, boolean starved) {
+        Verdict(String test, Status status, String detail) {
+            this(test, status, detail, false);
+        }
+
         public boolean failed() {
             return status == Status.FAILED;
         }
@@ -122,6 +134,15 @@ public final class JcstressGate {
 
         public long count(Status status) {
             return verdicts.stream().filter(v -> v.status == status).count();
+        }
+
+        /** Whether the pass failed only by {@link Verdict#starved} tests. */
+        public boolean onlyStarved() {
+            return failed() && problems.isEmpty() && verdicts.stream().filter(Verdict::failed).allMatch(Verdict::starved);
+        }
+
+        public List<String> starved() {
+            return verdicts.stream().filter(v -> v.failed() && v.starved()).map(Verdict::test).toList();
         }
 
         void print(PrintStream out) {
@@ -145,7 +166,7 @@ public final class JcstressGate {
             }
             summary.append(", ").append(count(Status.FAILED)).append(" failed, of ").append(verdicts.size());
             if (!problems.isEmpty()) {
-                summary.append("; ").append(problems.size()).append(" known-gap list problems");
+                summary.append("; ").append(problems.size()).append(" other problems");
             }
             summary.append(failed() ? ": FAILED" : ": OK");
             out.println(summary);
@@ -160,6 +181,8 @@ public final class JcstressGate {
         Path log = null;
         Path list = null;
         long minSamples = -1;
+        Path starvedOut = null;
+        boolean subset = false;
         try {
             for (int i = 0; i < args.length; i++) {
                 String value = i + 1 < args.length ? args[i + 1] : null;
@@ -168,12 +191,18 @@ public final class JcstressGate {
                     case "--log" -> log = Path.of(Objects.requireNonNull(value, "--log needs a file"));
                     case "--list" -> list = Path.of(Objects.requireNonNull(value, "--list needs a file"));
                     case "--min-samples" -> minSamples = Long.parseLong(Objects.requireNonNull(value, "--min-samples needs a number"));
+                    case "--starved-out" -> starvedOut = Path.of(Objects.requireNonNull(value, "--starved-out needs a file"));
+                    case "--subset" -> {
+                        subset = true;
+                        i--;
+                    }
                     default -> throw new IllegalArgumentException("unknown argument " + args[i]);
                 }
                 i++;
             }
             if (pass == null || log == null || list == null || minSamples < 1) {
-                throw new IllegalArgumentException("usage: JcstressGate --pass tests|broken --log FILE --list FILE --min-samples N (N >= 1)");
+                throw new IllegalArgumentException("usage: JcstressGate --pass tests|broken --log FILE --list FILE"
+                        + " --min-samples N (N >= 1) [--starved-out FILE] [--subset]");
             }
         } catch (RuntimeException e) {
             System.err.println("gate: " + e.getMessage());
@@ -184,14 +213,17 @@ public final class JcstressGate {
         try {
             List<String> names = Files.readAllLines(list, StandardCharsets.UTF_8).stream()
                     .map(String::strip).filter(s -> !s.isEmpty()).toList();
-            report = judge(pass, names, JcstressLog.read(log), JcstressGate::load, minSamples, KNOWN_GAPS);
+            report = judge(pass, names, JcstressLog.read(log), JcstressGate::load, minSamples, KNOWN_GAPS, subset);
+            if (starvedOut != null) {
+                Files.write(starvedOut, report.starved(), StandardCharsets.UTF_8);
+            }
         } catch (IOException | RuntimeException e) {
             System.err.println("gate: " + pass + ": cannot judge " + log + ": " + e.getMessage());
             System.exit(2);
             return;
         }
         report.print(System.out);
-        System.exit(report.failed() ? 1 : 0);
+        System.exit(!report.failed() ? 0 : report.onlyStarved() ? 3 : 1);
     }
 
     /** Loads a test class without initializing it (some build a kernel image statically). */
@@ -209,9 +241,11 @@ public final class JcstressGate {
      * @param listed the tests the pass selected (the jar's list), each of which must have run
      * @param classes a test's class by name, or null if there is none
      * @param knownGaps the listed known gaps ({@link #KNOWN_GAPS}; a parameter for the unit tests)
+     * @param subset whether {@code listed} is a part of the pass (tests run again): the known gaps
+     *     need not all be among them
      */
     public static Report judge(Pass pass, List<String> listed, JcstressLog log, Function<String, Class<?>> classes,
-                               long minSamples, List<String> knownGaps) {
+                               long minSamples, List<String> knownGaps, boolean subset) {
         // Every configuration any test of the pass ran in: each test must have run in all of them.
         Set<String> configurations = new LinkedHashSet<>();
         listed.forEach(t -> {
@@ -226,6 +260,9 @@ public final class JcstressGate {
                     minSamples, knownGaps));
         }
         List<String> problems = new ArrayList<>();
+        if (listed.isEmpty()) {
+            problems.add("no test listed");
+        }
         if (pass == Pass.BROKEN) {
             if (knownGaps.size() > MAX_KNOWN_GAPS) {
                 problems.add("the known-gap list has " + knownGaps.size() + " entries, at most " + MAX_KNOWN_GAPS
@@ -235,7 +272,7 @@ public final class JcstressGate {
                 problems.add("the known-gap list names a twin twice: " + knownGaps);
             }
             for (String gap : knownGaps) {
-                if (!listed.contains(gap)) {
+                if (!subset && !listed.contains(gap)) {
                     problems.add("the known-gap list names " + gap + ", which is not a broken twin of this pass");
                 }
             }
@@ -246,6 +283,9 @@ public final class JcstressGate {
     private static Verdict judgeOne(Pass pass, String name, TestResults results, Class<?> cls,
                                     Set<String> configurations, long minSamples, List<String> knownGaps) {
         List<String> failures = new ArrayList<>();
+        // Failures for too few samples, and those that too few samples may explain (an outcome that
+        // did not occur): a test failed by nothing else is starved.
+        int[] shortfalls = {0, 0};
         if (!name.endsWith(pass.suffix)) {
             failures.add("its name does not end in " + pass.suffix);
         }
@@ -330,6 +370,8 @@ public final class JcstressGate {
             fewest = Math.min(fewest, samples);
             if (samples < minSamples) {
                 failures.add("only " + fmt(samples) + " samples in configuration " + config + ", minimum " + fmt(minSamples));
+                shortfalls[0]++;
+                shortfalls[1]++;
             }
         }
         if (results.total() == null) {
@@ -359,13 +401,14 @@ public final class JcstressGate {
                 if (count == 0) {
                     failures.add("racy outcome " + racy.value() + " never occurred (0 of " + samplesNote
                             + "; outcomes: " + JcstressLog.describe(summed.values()) + ")");
+                    shortfalls[1]++;
                 }
                 if (failures.isEmpty()) {
                     return new Verdict(name, Status.RACED, "racy outcome " + racy.value() + ": " + fmt(count)
                             + " of " + samplesNote);
                 }
             }
-            return new Verdict(name, Status.FAILED, String.join("; ", failures));
+            return failed(name, failures, shortfalls);
         }
         // A broken twin.
         if (!"FAILED".equals(verdict) && !"OK".equals(verdict)) {
@@ -384,8 +427,9 @@ public final class JcstressGate {
         if (!failures.isEmpty()) {
             if (count == 0 && caughtBy != null) {
                 failures.add(neverOccurred(what, samplesNote, summed));
+                shortfalls[1]++;
             }
-            return new Verdict(name, Status.FAILED, String.join("; ", failures));
+            return failed(name, failures, shortfalls);
         }
         if (count > 0) {
             String detail = "documented outcome " + what + ": " + fmt(count) + " of " + samplesNote
@@ -400,6 +444,11 @@ public final class JcstressGate {
             return new Verdict(name, Status.KNOWN_GAP, neverOccurred(what, samplesNote, summed) + "; @KnownGap: " + gap.value());
         }
         return new Verdict(name, Status.FAILED, neverOccurred(what, samplesNote, summed));
+    }
+
+    private static Verdict failed(String name, List<String> failures, int[] shortfalls) {
+        boolean starved = shortfalls[0] > 0 && shortfalls[1] == failures.size();
+        return new Verdict(name, Status.FAILED, String.join("; ", failures), starved);
     }
 
     private static String neverOccurred(String what, String samplesNote, Map<String, Row> summed) {

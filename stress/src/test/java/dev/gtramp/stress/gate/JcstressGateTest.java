@@ -83,7 +83,8 @@ class JcstressGateTest {
 
     private static Report judge(Pass pass, String logFixture, List<String> tests, Function<String, Class<?>> classes,
                                 long minSamples, List<String> knownGaps) {
-        return JcstressGate.judge(pass, tests, JcstressLog.parse(fixture(logFixture)), classes, minSamples, knownGaps);
+        return JcstressGate.judge(pass, tests, JcstressLog.parse(fixture(logFixture)), classes, minSamples, knownGaps,
+                false);
     }
 
     private static Verdict only(Report report) {
@@ -130,6 +131,10 @@ class JcstressGateTest {
                 List.of(KILL_EARLY));
         assertFailed(only(r), "only 31 samples in configuration " + JcstressLogTest.MINUS_BL + ", minimum 100");
         assertTrue(r.failed());
+        // Starved, so worth running again: too few samples, and (so) no documented outcome.
+        assertTrue(only(r).starved());
+        assertTrue(r.onlyStarved());
+        assertEquals(List.of(KILL_EARLY), r.starved());
         // The same, with a minimum it meets, is the listed known gap it is.
         Report low = judge(Pass.BROKEN, "broken.log", List.of(KILL_EARLY), JcstressGateTest::real, 30,
                 List.of(KILL_EARLY));
@@ -142,6 +147,30 @@ class JcstressGateTest {
         Verdict v = only(judge(Pass.BROKEN, "broken.log", List.of(FEXIT_RCU_ONLY), JcstressGateTest::real, 600,
                 List.of()));
         assertFailed(v, "only 526 samples in configuration " + JcstressLogTest.PLUS_BL + ", minimum 600");
+        assertTrue(v.starved());
+    }
+
+    @Test
+    void aTestThatFailedForAnythingButSamplesIsNotStarved() {
+        Report r = judge(Pass.BROKEN, "broken-catch-all-only.log", List.of(FEXIT_RCU_ONLY), JcstressGateTest::real, 100,
+                List.of());
+        assertFalse(only(r).starved());
+        assertFalse(r.onlyStarved());
+        // Starved and unannotated: not starved only.
+        Report both = judge(Pass.BROKEN, "broken.log", List.of(FEXIT_RCU_ONLY),
+                replacing(FEXIT_RCU_ONLY, NoCaughtByBroken.class), 600, List.of());
+        assertFailed(only(both), "only 526 samples");
+        assertFalse(only(both).starved());
+    }
+
+    @Test
+    void aSubsetOfThePassNeedNotHoldEveryKnownGap() {
+        Report r = JcstressGate.judge(Pass.BROKEN, List.of(FEXIT_RCU_ONLY), JcstressLog.parse(fixture("broken.log")),
+                JcstressGateTest::real, 100, JcstressGate.KNOWN_GAPS, true);
+        assertFalse(r.failed(), r.toString());
+        Report whole = JcstressGate.judge(Pass.BROKEN, List.of(FEXIT_RCU_ONLY), JcstressLog.parse(fixture("broken.log")),
+                JcstressGateTest::real, 100, JcstressGate.KNOWN_GAPS, false);
+        assertEquals(3, whole.problems().size(), whole.problems().toString());
     }
 
     @Test
@@ -269,7 +298,7 @@ class JcstressGateTest {
         List<String> lines = new ArrayList<>(fixture("broken.log"));
         lines.replaceAll(l -> l.replace(GET_PUT_KILL, "dev.gtramp.stress.percpu.PercpuRefGetPutKillTest"));
         Report r = JcstressGate.judge(Pass.TESTS, List.of("dev.gtramp.stress.percpu.PercpuRefGetPutKillTest"),
-                JcstressLog.parse(lines), JcstressGateTest::real, 100, List.of());
+                JcstressLog.parse(lines), JcstressGateTest::real, 100, List.of(), false);
         assertFailed(only(r), "jcstress's verdict is FAILED, not OK");
         assertFailed(only(r), "forbidden or unknown outcomes occurred: 1, -1 (49), 0, 0 (16)");
     }
@@ -283,10 +312,17 @@ class JcstressGateTest {
         int end = lines.subList(start, lines.size()).indexOf("(ETA: in 00:01:00; at Mon, 2026-12-07 13:25:00)") + start;
         lines.subList(start, end).clear();
         Report r = JcstressGate.judge(Pass.TESTS, List.of(ADD, GRACE_PERIOD), JcstressLog.parse(lines),
-                JcstressGateTest::real, 100, List.of());
+                JcstressGateTest::real, 100, List.of(), false);
         assertFailed(r.verdicts().get(0), "do not add up to jcstress's summary");
         assertFailed(r.verdicts().get(0), "did not run in configuration");
         assertEquals(Status.RACED, r.verdicts().get(1).status());
+    }
+
+    @Test
+    void anEmptyListFails() {
+        Report r = judge(Pass.TESTS, "tests.log", List.of(), JcstressGateTest::real, 100, List.of());
+        assertTrue(r.failed());
+        assertEquals(List.of("no test listed"), r.problems());
     }
 
     // The helpers.
