@@ -1,5 +1,6 @@
 package dev.gtramp.trampoline;
 
+import dev.gtramp.stress.gate.RacyOutcome;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.JCStressTest;
@@ -12,7 +13,12 @@ import java.util.Set;
  * {@link PutVsCreate} with the real algorithm.
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link PutVsCreate} and inherited.
+ *
+ * <p>Its racy outcome, the interleaving it is about, is {@code 0, 0}: the only acceptable one: the
+ * attach holds a live md whichever of the put and the create came first. The gate fails it unless
+ * that outcome occurs.
  */
+@RacyOutcome("0, 0")
 @JCStressTest
 @State
 public class KfuncMdPutVsCreateTest extends PutVsCreate {

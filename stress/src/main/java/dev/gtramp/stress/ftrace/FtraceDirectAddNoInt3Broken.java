@@ -1,6 +1,7 @@
 package dev.gtramp.stress.ftrace;
 
 import dev.gtramp.kernel.UnsafeVariant;
+import dev.gtramp.stress.gate.CaughtBy;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -17,6 +18,7 @@ import java.util.EnumSet;
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link AddVsCall} and inherited.
  */
+@CaughtBy("4, .*")
 @JCStressTest
 @Description("broken on purpose (TEXT_POKE_WITHOUT_INT3), must show 4, *")
 @State

@@ -1,5 +1,6 @@
 package dev.gtramp.stress.ftrace;
 
+import dev.gtramp.stress.gate.RacyOutcome;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.JCStressTest;
@@ -12,7 +13,12 @@ import java.util.Set;
  * {@link DelVsCall} with the real algorithm.
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link DelVsCall} and inherited.
+ *
+ * <p>Its racy outcome, the interleaving it is about, is {@code 1, 1}: CPU 0's calls ran tramp A and
+ * then the body: they straddled the patching of the site. The gate fails it unless that outcome
+ * occurs.
  */
+@RacyOutcome("1, 1")
 @JCStressTest
 @State
 public class FtraceDirectDelTest extends DelVsCall {

@@ -1,6 +1,7 @@
 package dev.gtramp.stress.gtramp;
 
 import dev.gtramp.kernel.UnsafeVariant;
+import dev.gtramp.stress.gate.CaughtBy;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -17,6 +18,7 @@ import java.util.EnumSet;
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link MixVsCall} and inherited.
  */
+@CaughtBy("1, 1")
 @JCStressTest
 @Description("broken on purpose (GTRAMP_MIX_DEL_THEN_ADD), must show 1, 1")
 @State

@@ -2,6 +2,7 @@ package dev.gtramp.stress.gtramp;
 
 import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.bpf.BpfAttachType;
+import dev.gtramp.stress.gate.CaughtBy;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -18,6 +19,7 @@ import java.util.EnumSet;
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link MixVsCall} and inherited.
  */
+@CaughtBy("1, 1")
 @JCStressTest
 @Description("broken on purpose (GTRAMP_MIX_DROPS_EXIT_SHIMS), must show 1, 1")
 @State

@@ -1,6 +1,7 @@
 package dev.gtramp.stress.gtramp;
 
 import dev.gtramp.kernel.bpf.BpfAttachType;
+import dev.gtramp.stress.gate.RacyOutcome;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.JCStressTest;
@@ -14,7 +15,11 @@ import java.util.Set;
  * carries M as an exit shim, so a call through either target runs M once.
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link MixVsCall} and inherited.
+ *
+ * <p>Its racy outcome, the interleaving it is about, is {@code 5, 1}: a call through the trampoline that crossed an image retire, the move the test is about. The gate fails it
+ * unless that outcome occurs.
  */
+@RacyOutcome("5, 1")
 @JCStressTest
 @State
 public class GtrampMixFexitVsCallTest extends MixVsCall {

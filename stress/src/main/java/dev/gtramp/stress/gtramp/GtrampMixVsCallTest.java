@@ -1,5 +1,6 @@
 package dev.gtramp.stress.gtramp;
 
+import dev.gtramp.stress.gate.RacyOutcome;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.JCStressTest;
@@ -12,7 +13,12 @@ import java.util.Set;
  * {@link MixVsCall} with the real algorithm: each move is one {@code update_ftrace_direct_mod}.
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link MixVsCall} and inherited.
+ *
+ * <p>Its racy outcome, the interleaving it is about, is {@code 0, 1}: the only acceptable one; CPU
+ * 0 calls back to back through all six moves, so every trial races them. The gate fails it unless
+ * that outcome occurs.
  */
+@RacyOutcome("0, 1")
 @JCStressTest
 @State
 public class GtrampMixVsCallTest extends MixVsCall {

@@ -4,6 +4,7 @@ import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.bpf.BpfAttachType;
 import dev.gtramp.trampoline.MultiLinkMode;
 import dev.gtramp.trampoline.TrampolinesConfig;
+import dev.gtramp.stress.gate.CaughtBy;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -21,6 +22,7 @@ import java.util.EnumSet;
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link UnlinkVsOrigin} and inherited.
  */
+@CaughtBy("1, 0, 1")
 @JCStressTest
 @Description("broken on purpose (KFUNC_MD_FREE_AFTER_RCU_ONLY), must show 1, 0, 1")
 @State

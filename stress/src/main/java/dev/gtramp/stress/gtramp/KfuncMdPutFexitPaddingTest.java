@@ -3,6 +3,7 @@ package dev.gtramp.stress.gtramp;
 import dev.gtramp.kernel.bpf.BpfAttachType;
 import dev.gtramp.trampoline.MultiLinkMode;
 import dev.gtramp.trampoline.TrampolinesConfig;
+import dev.gtramp.stress.gate.RacyOutcome;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.JCStressTest;
@@ -16,7 +17,11 @@ import java.util.Set;
  * algorithm.
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link UnlinkVsOrigin} and inherited.
+ *
+ * <p>Its racy outcome, the interleaving it is about, is {@code 0, 0, 0}: the only acceptable one; the writer frees the md while the call sleeps in the origin. The gate fails it
+ * unless that outcome occurs.
  */
+@RacyOutcome("0, 0, 0")
 @JCStressTest
 @State
 public class KfuncMdPutFexitPaddingTest extends UnlinkVsOrigin {

@@ -2,6 +2,7 @@ package dev.gtramp.stress.gtramp;
 
 import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.bpf.BpfAttachType;
+import dev.gtramp.stress.gate.CaughtBy;
 import dev.gtramp.trampoline.KfuncMdFreeProtocol;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
@@ -20,6 +21,7 @@ import java.util.EnumSet;
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link UnlinkVsOrigin} and inherited.
  */
+@CaughtBy("1, 0, 1")
 @JCStressTest
 @Description("broken on purpose (KFUNC_MD_FREE_AFTER_RCU_ONLY), must show 1, 0, 1")
 @State

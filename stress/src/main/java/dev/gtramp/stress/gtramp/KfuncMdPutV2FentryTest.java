@@ -1,5 +1,6 @@
 package dev.gtramp.stress.gtramp;
 
+import dev.gtramp.stress.gate.RacyOutcome;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.JCStressTest;
@@ -13,7 +14,12 @@ import java.util.Set;
  * {@link dev.gtramp.trampoline.KfuncMdFreeProtocol#KILL_THEN_TASKS_RCU}.
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link FentryVsUnlink} and inherited.
+ *
+ * <p>Its racy outcome, the interleaving it is about, is {@code 0, 0}: the only acceptable one; CPU
+ * 0 calls back to back while the writer unlinks and frees (or the trial shows {@code 3, *}), so
+ * every trial that shows it raced. The gate fails it unless that outcome occurs.
  */
+@RacyOutcome("0, 0")
 @JCStressTest
 @State
 public class KfuncMdPutV2FentryTest extends FentryVsUnlink {

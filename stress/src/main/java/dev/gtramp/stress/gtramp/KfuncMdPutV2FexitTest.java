@@ -1,6 +1,7 @@
 package dev.gtramp.stress.gtramp;
 
 import dev.gtramp.kernel.bpf.BpfAttachType;
+import dev.gtramp.stress.gate.RacyOutcome;
 import dev.gtramp.trampoline.KfuncMdFreeProtocol;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
@@ -16,7 +17,12 @@ import java.util.Set;
  * sleeping call's {@code kfunc_md_exit}, waits an RCU and a tasks-RCU grace period before the free.
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link UnlinkVsOrigin} and inherited.
+ *
+ * <p>Its racy outcome, the interleaving it is about, is {@code 0, 0, 0}: the only acceptable one;
+ * the writer frees the md while CPU 0's call sleeps in the origin (or the trial shows {@code 3, *,
+ * *}), so every trial that shows it raced. The gate fails it unless that outcome occurs.
  */
+@RacyOutcome("0, 0, 0")
 @JCStressTest
 @State
 public class KfuncMdPutV2FexitTest extends UnlinkVsOrigin {

@@ -1,6 +1,7 @@
 package dev.gtramp.stress.kernel;
 
 import dev.gtramp.kernel.UnsafeVariant;
+import dev.gtramp.stress.gate.CaughtBy;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -18,6 +19,7 @@ import java.util.EnumSet;
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link CloseVsCallbacks} and inherited.
  */
+@CaughtBy("1, 1, 1")
 @JCStressTest
 @Description("broken on purpose (KERNEL_CLOSE_DOMAINS_IN_TURN), must show 1, 1, 1")
 @State

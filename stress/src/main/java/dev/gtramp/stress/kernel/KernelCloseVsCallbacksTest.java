@@ -1,5 +1,6 @@
 package dev.gtramp.stress.kernel;
 
+import dev.gtramp.stress.gate.RacyOutcome;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.JCStressTest;
@@ -12,7 +13,11 @@ import java.util.Set;
  * {@link CloseVsCallbacks} with the real close: both domains drained together before either closes.
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link CloseVsCallbacks} and inherited.
+ *
+ * <p>Its racy outcome, the interleaving it is about, is {@code 1, 3, 0}: the operation came first and close had to drain its chain. The gate fails it
+ * unless that outcome occurs.
  */
+@RacyOutcome("1, 3, 0")
 @JCStressTest
 @State
 public class KernelCloseVsCallbacksTest extends CloseVsCallbacks {

@@ -1,6 +1,7 @@
 package dev.gtramp.stress.percpu;
 
 import dev.gtramp.kernel.UnsafeVariant;
+import dev.gtramp.stress.gate.CaughtBy;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -13,12 +14,15 @@ import java.util.EnumSet;
 /**
  * {@link GetPutKill} with {@link UnsafeVariant#PERCPU_REF_KILL_WITHOUT_GRACE_PERIOD}, broken on
  * purpose: the switch to atomic mode folds the per-CPU counts at once, without waiting for a grace
- * period. Must show an early, missing or extra release.
+ * period, and can miss a get or a put under way. Must show an early release ({@code 1, *}: a lost
+ * get let the count reach zero while CPU 0 held references, and its last put then goes below zero,
+ * {@code 1, -1}) or a missing one ({@code 0, 0}: a lost put keeps the count above zero).
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link GetPutKill} and inherited.
  */
+@CaughtBy({"1, .*", "0, 0"})
 @JCStressTest
-@Description("broken on purpose (PERCPU_REF_KILL_WITHOUT_GRACE_PERIOD), must show an early, missing or extra release")
+@Description("broken on purpose (PERCPU_REF_KILL_WITHOUT_GRACE_PERIOD), must show an early release (1, *) or a missing one (0, 0)")
 @State
 public class PercpuRefGetPutKillBroken extends GetPutKill {
     public PercpuRefGetPutKillBroken() {

@@ -1,5 +1,6 @@
 package dev.gtramp.stress.percpu;
 
+import dev.gtramp.stress.gate.RacyOutcome;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.JCStressTest;
@@ -8,9 +9,16 @@ import org.openjdk.jcstress.infra.results.II_Result;
 
 import java.util.Set;
 
-/** {@link GetPutKill} with the real algorithm. *
+/**
+ * {@link GetPutKill} with the real algorithm.
+ *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link GetPutKill} and inherited.
+ *
+ * <p>Its racy outcome, the interleaving it is about, is {@code 0, 1}: the only acceptable one; CPU
+ * 0 gets and puts until the kill and its callbacks are over, so the kill lands among its calls in
+ * every trial. The gate fails it unless that outcome occurs.
  */
+@RacyOutcome("0, 1")
 @JCStressTest
 @State
 public class PercpuRefGetPutKillTest extends GetPutKill {

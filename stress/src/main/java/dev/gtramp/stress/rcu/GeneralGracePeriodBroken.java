@@ -2,6 +2,7 @@ package dev.gtramp.stress.rcu;
 
 import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.rcu.RcuFlavor;
+import dev.gtramp.stress.gate.CaughtBy;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.JCStressTest;
@@ -19,6 +20,7 @@ import java.util.EnumSet;
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link GracePeriod} and inherited.
  */
+@CaughtBy("1, 1")
 @JCStressTest
 @Description("broken on purpose (RCU_EPOCH_CHECK_OFF_BY_ONE), must show 1, 1")
 @State

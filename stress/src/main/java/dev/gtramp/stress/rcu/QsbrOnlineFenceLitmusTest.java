@@ -1,6 +1,7 @@
 package dev.gtramp.stress.rcu;
 
 import dev.gtramp.kernel.rcu.RcuFlavor;
+import dev.gtramp.stress.gate.RacyOutcome;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.JCStressTest;
@@ -13,7 +14,11 @@ import java.util.Set;
  * {@link ReaderFenceLitmus}, QSBR flavor, with the real rcu_thread_online, with its full fence.
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link ReaderFenceLitmus} and inherited.
+ *
+ * <p>Its racy outcome, the interleaving it is about, is {@code 0, 0}: the reader loaded after the writer's store and the scan saw the reader's store: the two windows overlapped. The gate fails it
+ * unless that outcome occurs.
  */
+@RacyOutcome("0, 0")
 @JCStressTest
 @State
 public class QsbrOnlineFenceLitmusTest extends ReaderFenceLitmus {

@@ -1,6 +1,7 @@
 package dev.gtramp.stress.table;
 
 import dev.gtramp.kernel.UnsafeVariant;
+import dev.gtramp.stress.gate.CaughtBy;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -17,6 +18,7 @@ import java.util.EnumSet;
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link ResizeVsLookup} and inherited.
  */
+@CaughtBy("1, 0")
 @JCStressTest
 @Description("broken on purpose (RCU_TABLE_RESIZE_IN_PLACE), must show 1, 0")
 @State

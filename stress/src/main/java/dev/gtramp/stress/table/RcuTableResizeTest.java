@@ -1,5 +1,6 @@
 package dev.gtramp.stress.table;
 
+import dev.gtramp.stress.gate.RacyOutcome;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.JCStressTest;
@@ -12,7 +13,12 @@ import java.util.Set;
  * {@link ResizeVsLookup} with the real algorithm.
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link ResizeVsLookup} and inherited.
+ *
+ * <p>Its racy outcome, the interleaving it is about, is {@code 0, 0}: the only acceptable one; CPU
+ * 0 looks up back to back through every resize, so every trial races them. The gate fails it unless
+ * that outcome occurs.
  */
+@RacyOutcome("0, 0")
 @JCStressTest
 @State
 public class RcuTableResizeTest extends ResizeVsLookup {
