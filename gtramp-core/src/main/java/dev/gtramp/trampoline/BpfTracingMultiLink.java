@@ -8,7 +8,6 @@ import dev.gtramp.kernel.bpf.BpfProg;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A tracing multi link: one program on many functions, with a cookie per function, attached and
@@ -16,7 +15,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * function's per-function trampoline (upstream {@code bpf_trampoline_multi_attach/detach}) or on each
  * function's {@code kfunc_md}, served by {@code bpf_global_caller} ({@code struct bpf_gtramp_link}),
  * with {@linkplain #fallbacks() fallbacks} to trampolines for functions the caller cannot serve.
- * Closing it twice does nothing; any other use of a closed link is {@code EBADF}.
+ *
+ * <p>A close that fails (an image, ftrace's hashes, a call site) leaves the link open and attached
+ * exactly as it was, so it can be closed again; closing a closed link does nothing, and concurrent
+ * closes detach once ({@link LinkState}). Any other use of a closed link is {@code EBADF}.
  */
 public final class BpfTracingMultiLink implements AutoCloseable {
     private final Trampolines owner;
@@ -32,7 +34,13 @@ public final class BpfTracingMultiLink implements AutoCloseable {
     final List<MultiLinkFallback> fallbacks = new ArrayList<>();
     /** The targets left out by {@link TracingMultiOpts#skipInvalid(boolean)}; set once before the attach. */
     List<MultiLinkSkip> skipped = List.of();
-    private final AtomicBoolean closed = new AtomicBoolean();
+    /**
+     * {@code link->data}: the {@code reg}, {@code unreg} and {@code modify} hashes, allocated by the
+     * attach and kept empty for the detach, which so allocates none to record its changes. Set
+     * once the attach succeeded; used and freed by the detach under the trampoline locks.
+     */
+    DirectBatch batch;
+    private final LinkState state = new LinkState();
 
     /** A link on per-function trampolines. */
     BpfTracingMultiLink(Trampolines owner, BpfProg prog, List<BpfTrampoline> trampolines, long[] cookies) {
@@ -123,32 +131,42 @@ public final class BpfTracingMultiLink implements AutoCloseable {
     }
 
     public boolean isClosed() {
-        return closed.get();
+        return state.isClosed();
     }
 
     /**
-     * Detaches the link. Closing a closed link does nothing.
+     * {@code bpf_tracing_multi_link_release}: detaches the program from every function in one
+     * batch and drops the link's references. Closing a closed link does nothing.
      *
-     * @throws KernelException ESHUTDOWN if the kernel is closed; the link stays attached and open
+     * @throws KernelException ENOMEM or EFAULT (naming the object or the function) when building an
+     *         image or an ftrace update fails, ESHUTDOWN if the kernel is closed; the link is then
+     *         open and attached exactly as before
      */
     @Override
     public void close() {
-        if (closed.get()) {
+        if (state.isClosed()) {
             return;
         }
         try (Kernel.Operation op = owner.kernel().beginOperation("bpf_tracing_multi_link_release of " + prog)) {
-            if (closed.compareAndSet(false, true)) {
+            if (!state.claimClose()) {
+                return;
+            }
+            try {
                 if (entries != null) {
                     owner.global().detach(this);
                 } else {
                     MultiAttach.detach(owner, this);
                 }
+            } catch (RuntimeException e) {
+                state.reopened();
+                throw e;
             }
+            state.closed();
         }
     }
 
     private void checkOpen() {
-        if (closed.get()) {
+        if (state.isClosed()) {
             throw new KernelException(Errno.EBADF, "tracing multi link of " + prog + " is closed");
         }
     }
@@ -158,6 +176,6 @@ public final class BpfTracingMultiLink implements AutoCloseable {
         return "tracing multi link(" + prog.name() + " on " + functions.size() + " functions"
                 + (fallbacks.isEmpty() ? "" : ", " + fallbacks.size() + " on trampolines")
                 + (skipped.isEmpty() ? "" : ", " + skipped.size() + " skipped")
-                + (closed.get() ? ", closed" : "") + ")";
+                + (state.isClosed() ? ", closed" : "") + ")";
     }
 }

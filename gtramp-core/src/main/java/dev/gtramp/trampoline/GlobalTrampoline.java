@@ -35,6 +35,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * holding {@code BPF_MAX_TRAMP_LINKS} programs among them, see {@link KfuncMds#link}) undoes every
  * function: programs unlinked, shims removed with the old images restored, trampolines and mds put.
  *
+ * <p><b>Detach</b> ({@link GlobalDetach}) does everything that can fail first (the shims' images,
+ * the ftrace updates) and undoes it on failure, leaving the link attached; only then does it unlink
+ * the program from the mds and put what the link held.
+ *
  * <p><b>A regular link</b> on a function the global caller serves takes it over: every program of
  * the md joins the trampoline as a shim, and the function's entry moves from the global caller to
  * the trampoline's image with one {@code update_ftrace_direct_mod}; when the last regular link
@@ -90,6 +94,7 @@ final class GlobalTrampoline {
         lock.lock();
         try {
             DirectBatch batch = new DirectBatch(t, n);
+            boolean attached = false;
             try {
                 MultiAttach.lockAll(t);
                 try {
@@ -107,13 +112,22 @@ final class GlobalTrampoline {
                         throw e;
                     }
                     for (GlobalEntry e : link.entries) {
-                        retireOldImage(e.tr);
+                        retireOldImage(t, e.tr);
+                        e.tr = null;
+                        e.shim = null;
                     }
+                    attached = true;
                 } finally {
                     MultiAttach.unlockAll(t);
                 }
             } finally {
-                batch.free();
+                // The link keeps the hashes, emptied, for its detach (link->data).
+                if (attached) {
+                    batch.clear();
+                    link.batch = batch;
+                } else {
+                    batch.free();
+                }
             }
         } finally {
             lock.unlock();
@@ -202,7 +216,8 @@ final class GlobalTrampoline {
         e.md = null;
     }
 
-    private void retireOldImage(BpfTrampoline tr) {
+    /** {@code bpf_trampoline_multi_attach_free}: retires the image a multi update replaced. */
+    static void retireOldImage(Trampolines t, BpfTrampoline tr) {
         if (tr == null) {
             return;
         }
@@ -214,67 +229,17 @@ final class GlobalTrampoline {
     }
 
     /**
-     * Detaches a multi link: unlinks the program from every md and shim, one
-     * {@code update_ftrace_direct_del} for the functions left without programs and one {@code _mod}
-     * for the trampolines that changed, then puts the mds. Like the kernel's, it does not roll back;
-     * it fails only on faults injected into ftrace.
+     * Detaches a multi link ({@link GlobalDetach}): either completely, or not at all when it fails,
+     * leaving the link attached.
      */
     void detach(BpfTracingMultiLink link) {
-        List<BpfTrampoline> released = new ArrayList<>();
         lock.lock();
         try {
-            DirectBatch batch = new DirectBatch(t, link.entries.length);
-            try {
-                MultiAttach.lockAll(t);
-                try {
-                    for (GlobalEntry e : link.entries) {
-                        unlinkEntry(link, e, batch, released);
-                    }
-                    batch.publishDetach();
-                    for (GlobalEntry e : link.entries) {
-                        retireOldImage(e.tr);
-                        e.tr = null;
-                    }
-                } finally {
-                    MultiAttach.unlockAll(t);
-                }
-            } finally {
-                batch.free();
-            }
-            for (BpfTrampoline tr : released) {
-                t.put(tr);
-            }
-            for (GlobalEntry e : link.entries) {
-                mds.put(e.md);
-                e.md = null;
-            }
+            new GlobalDetach(t, mds, link).run();
         } finally {
             lock.unlock();
         }
         link.prog.put();
-    }
-
-    private void unlinkEntry(BpfTracingMultiLink link, GlobalEntry e, DirectBatch batch, List<BpfTrampoline> released) {
-        KfuncMd md = e.md;
-        mds.unlink(md, link.prog);
-        BpfTrampoline tr = md.tramp;
-        if (tr == null) {
-            if (md.progCount == 0) {
-                batch.delGlobal(md.ip);
-            }
-            return;
-        }
-        e.tr = tr;
-        tr.multiOldImage = tr.cur;
-        tr.multiOldFlags = tr.flags;
-        if (md.progCount == 0) {
-            // No program of the md is left: the trampoline is the function's own again.
-            tr.flags &= ~BpfTrampImage.F_MIX;
-            md.tramp = null;
-            md.fallback = null;
-            released.add(tr);
-        }
-        tr.unlinkProgLocked(tr.findShim(link.prog), batch);
     }
 
     // ------------------------------------------------------------------ regular links
@@ -369,6 +334,8 @@ final class GlobalTrampoline {
         /** The trampoline the shim is on, while an attach or detach is under way. */
         BpfTrampoline tr;
         TrampNode shim;
+        /** Where a detach found the shim in its list, to put it back there if the detach fails. */
+        int shimPosition;
         /** Whether this attach gave the md its trampoline (a fallback or a mix), and the flags before. */
         boolean tookTramp;
         int trOldFlags;

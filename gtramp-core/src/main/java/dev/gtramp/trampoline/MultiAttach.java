@@ -26,6 +26,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code update_ftrace_direct_mod(direct_ops, modify)} (if the mod fails, {@code del(reg)}); then
  * retire the replaced images. Any failure unlinks the program from the trampolines done so far,
  * restores their images and flags, and puts every trampoline taken: nothing of the link remains.
+ * The hashes stay with the link, emptied, for the detach.
+ *
+ * <p>Detach: the same in reverse, with the link's hashes, one {@code update_ftrace_direct_del} and
+ * one {@code _mod}; a failure before the point of no return (the publish) puts every node back, so
+ * the link stays attached.
  *
  * <p>With {@link FtraceStrategy#CLASSIC} (kernels before the single direct ops) the same batch is
  * published per function through each trampoline's own ops, which is what the link would cost there.
@@ -177,9 +182,13 @@ final class MultiAttach {
         return targets;
     }
 
-    /** Links the program into every trampoline and publishes the batch, or undoes everything. */
+    /**
+     * Links the program into every trampoline and publishes the batch, or undoes everything. The
+     * link keeps the batch's hashes, emptied, for its detach.
+     */
     private static void link(Trampolines t, BpfTracingMultiLink link) {
         DirectBatch batch = new DirectBatch(t, link.trampolines.size());
+        boolean attached = false;
         try {
             lockAll(t);
             try {
@@ -202,11 +211,17 @@ final class MultiAttach {
                     throw e;
                 }
                 retireOldImages(t, link);
+                attached = true;
             } finally {
                 unlockAll(t);
             }
         } finally {
-            batch.free();
+            if (attached) {
+                batch.clear();
+                link.batch = batch;
+            } else {
+                batch.free();
+            }
         }
     }
 
@@ -244,33 +259,78 @@ final class MultiAttach {
     }
 
     /**
-     * Detaches the link. It fails only if allocating its hashes fails (the link then stays attached
-     * and open) or on a fault injected into ftrace, which the kernel's detach, returning void,
-     * does not expect either.
+     * {@code bpf_trampoline_multi_detach}: unlinks the program from every trampoline, building each
+     * image without it, and publishes the batch in the link's own hashes (allocated by the attach).
+     * Up to the publish everything can fail (an image, ftrace's own hashes, a site) and is undone:
+     * every node back in its place, every trampoline's image and flags restored, the new images
+     * freed, so the link stays attached and open. After it nothing can fail: the old images are
+     * retired, the trampolines and the program put. The kernel, whose detach returns void, WARNs on
+     * each failure and goes on instead.
      */
     static void detach(Trampolines t, BpfTracingMultiLink link) {
-        DirectBatch batch = new DirectBatch(t, link.trampolines.size());
+        DirectBatch batch = link.batch;
+        int n = link.trampolines.size();
+        // Where each node sat in its list, so an undone unlink puts it back in its run order.
+        int[] positions = new int[n];
+        lockAll(t);
         try {
-            lockAll(t);
+            int i = 0;
             try {
-                for (int i = 0; i < link.trampolines.size(); i++) {
+                for (; i < n; i++) {
                     BpfTrampoline tr = link.trampolines.get(i);
+                    TrampNode node = link.nodes.get(i);
                     tr.multiOldImage = tr.cur;
                     tr.multiOldFlags = tr.flags;
-                    tr.unlinkProgLocked(link.nodes.get(i), batch);
+                    positions[i] = tr.progs(node.prog.kind()).indexOf(node);
+                    // On failure this trampoline is as it was (its lists, image and flags).
+                    tr.unlinkProgLocked(node, batch);
                 }
                 batch.publishDetach();
-                retireOldImages(t, link);
+            } catch (RuntimeException e) {
+                if (i < n) {
+                    link.trampolines.get(i).multiOldImage = null;
+                }
+                relink(t, link, i, positions, i == n);
+                throw e;
             } finally {
-                unlockAll(t);
+                batch.clear();
             }
+            retireOldImages(t, link);
         } finally {
-            batch.free();
+            unlockAll(t);
         }
+        link.batch = null;
+        batch.free();
         for (BpfTrampoline tr : link.trampolines) {
             t.put(tr);
         }
         link.prog.put();
+    }
+
+    /**
+     * Undoes the unlinks of nodes {@code [0, count)} of a failed detach: each node back at its
+     * position, each trampoline's image and flags restored, and the image built without the node
+     * freed (retired through grace periods if the publish was tried: classic ops may have sent
+     * calls into it before undoing).
+     */
+    private static void relink(Trampolines t, BpfTracingMultiLink link, int count, int[] positions,
+                               boolean published) {
+        for (int j = 0; j < count; j++) {
+            BpfTrampoline tr = link.trampolines.get(j);
+            TrampNode node = link.nodes.get(j);
+            tr.progs(node.prog.kind()).add(positions[j], node);
+            BpfTrampImage made = tr.cur;
+            tr.cur = tr.multiOldImage;
+            tr.flags = tr.multiOldFlags;
+            tr.multiOldImage = null;
+            if (made != null && made != tr.cur) {
+                if (published) {
+                    t.imagePut(made);
+                } else {
+                    t.imageFreeUnpublished(made);
+                }
+            }
+        }
     }
 
     /** {@code trampoline_lock_all}: the 32 locks in order, so two multi links never deadlock. */
