@@ -52,7 +52,7 @@ public final class JcstressLog {
      * ends it), the samples (grouped as the locale groups them), the frequency, the grade.
      */
     private static final Pattern ROW = Pattern.compile(
-            "^\\s*([^%]+?)\\s+(\\d[\\d,.'\\u00a0\\u202f]*)\\s+(\\d+[.,]\\d+%)\\s+(Acceptable|Interesting|Forbidden|Unknown)(?:\\s+(.*?))?\\s*$");
+            "^\\s*([^%]+?)\\s+(\\d[\\d,.'\\u00a0\\u202f]*)\\s+([<>]?\\d+[.,]\\d+%)\\s+(Acceptable|Interesting|Forbidden|Unknown)(?:\\s+(.*?))?\\s*$");
     private static final Pattern RUN_RESULTS = Pattern.compile("^RUN RESULTS:\\s*$");
 
     /** A jcstress grade, as the table prints it. */

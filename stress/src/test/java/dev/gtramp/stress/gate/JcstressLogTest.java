@@ -57,6 +57,22 @@ class JcstressLogTest {
         assertEquals(Expect.FORBIDDEN, total.get("1, -1").expect());
     }
 
+    /** jcstress prints a frequency below 0.01% as {@code <0.01%}: a rare outcome is still a row. */
+    @Test
+    void readsARowWhoseFrequencyIsBelowTheSmallestPrinted() {
+        List<String> lines = new ArrayList<>(fixture("broken.log"));
+        int rewritten = 0;
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).trim().startsWith("1, -1 ") && lines.get(i).contains("%")) {
+                lines.set(i, lines.get(i).replaceFirst("\\d+[.,]\\d+%", "<0.01%"));
+                rewritten++;
+            }
+        }
+        assertTrue(rewritten >= 3, "the fixture's 1, -1 rows");
+        JcstressLog log = JcstressLog.parse(lines);
+        assertEquals(49, log.tests().get("dev.gtramp.stress.percpu.PercpuRefGetPutKillBroken").total().get("1, -1").samples());
+    }
+
     @Test
     void theVerdictIsTheSummarys() {
         JcstressLog log = JcstressLog.parse(fixture("broken.log"));
