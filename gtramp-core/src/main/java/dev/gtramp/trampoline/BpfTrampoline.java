@@ -68,6 +68,26 @@ final class BpfTrampoline extends KernelObject {
         return progs.get(0).size() + progs.get(1).size() + progs.get(2).size();
     }
 
+    /**
+     * {@code bpf_trampoline_multi_attach_rollback} for this trampoline: the image and flags from
+     * before the multi attach or detach come back, and the image built for it goes, retired through
+     * grace periods if the batch was published (calls may have entered it), freed at once if not.
+     * Under {@link #mutex}.
+     */
+    void multiRollback(boolean published) {
+        BpfTrampImage made = cur;
+        cur = multiOldImage;
+        flags = multiOldFlags;
+        multiOldImage = null;
+        if (made != null && made != cur) {
+            if (published) {
+                owner.imagePut(made);
+            } else {
+                owner.imageFreeUnpublished(made);
+            }
+        }
+    }
+
     /** Whether programs are linked and every one is a shim of the function's {@code kfunc_md}. Under {@link #mutex}. */
     boolean onlyShims() {
         if (progCount() == 0) {

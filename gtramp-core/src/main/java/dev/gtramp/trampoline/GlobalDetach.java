@@ -128,17 +128,7 @@ final class GlobalDetach {
             return;
         }
         tr.progs(e.shim.prog.kind()).add(e.shimPosition, e.shim);
-        BpfTrampImage made = tr.cur;
-        tr.cur = tr.multiOldImage;
-        tr.flags = tr.multiOldFlags;
-        tr.multiOldImage = null;
-        if (made != null && made != tr.cur) {
-            if (published) {
-                t.imagePut(made);
-            } else {
-                t.imageFreeUnpublished(made);
-            }
-        }
+        tr.multiRollback(published);
         e.tr = null;
         e.shim = null;
     }

@@ -183,22 +183,13 @@ final class GlobalTrampoline {
         BpfTrampoline tr = e.tr;
         if (e.shim != null) {
             tr.progs(e.shim.prog.kind()).remove(e.shim);
-            BpfTrampImage made = tr.cur;
-            tr.cur = tr.multiOldImage;
-            if (made != null && made != tr.cur) {
-                if (published) {
-                    t.imagePut(made);
-                } else {
-                    t.imageFreeUnpublished(made);
-                }
-            }
+            tr.multiRollback(published);
             e.shim = null;
-        }
-        if (tr != null) {
+        } else if (tr != null) {
             tr.flags = tr.multiOldFlags;
             tr.multiOldImage = null;
-            e.tr = null;
         }
+        e.tr = null;
         // Targets are distinct within a link: this removes this function's report only.
         link.fallbacks.removeIf(fb -> fb.function().equals(e.function.name()));
         if (e.tookTramp) {

@@ -234,17 +234,7 @@ final class MultiAttach {
         for (int j = 0; j < count; j++) {
             BpfTrampoline tr = link.trampolines.get(j);
             tr.progs(link.nodes.get(j).prog.kind()).remove(link.nodes.get(j));
-            BpfTrampImage made = tr.cur;
-            tr.cur = tr.multiOldImage;
-            tr.flags = tr.multiOldFlags;
-            tr.multiOldImage = null;
-            if (made != null && made != tr.cur) {
-                if (published) {
-                    t.imagePut(made);
-                } else {
-                    t.imageFreeUnpublished(made);
-                }
-            }
+            tr.multiRollback(published);
         }
     }
 
@@ -319,17 +309,7 @@ final class MultiAttach {
             BpfTrampoline tr = link.trampolines.get(j);
             TrampNode node = link.nodes.get(j);
             tr.progs(node.prog.kind()).add(positions[j], node);
-            BpfTrampImage made = tr.cur;
-            tr.cur = tr.multiOldImage;
-            tr.flags = tr.multiOldFlags;
-            tr.multiOldImage = null;
-            if (made != null && made != tr.cur) {
-                if (published) {
-                    t.imagePut(made);
-                } else {
-                    t.imageFreeUnpublished(made);
-                }
-            }
+            tr.multiRollback(published);
         }
     }
 

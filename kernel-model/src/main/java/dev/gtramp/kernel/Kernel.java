@@ -47,6 +47,10 @@ import java.util.function.Function;
  *     long ret = cpu.call(test1, 1);   // 2: the real body of bpf_fentry_test1
  * }
  * }</pre>
+ *
+ * <p>Over 400 lines because it is the one door every layer comes through: boot, the function
+ * lookups, CPUs, the lifecycle and the subsystem registry; each piece is short and delegates
+ * (RCU, memory, per-CPU, faults live in classes of their own).
  */
 public final class Kernel implements AutoCloseable {
     private final KernelImage image;

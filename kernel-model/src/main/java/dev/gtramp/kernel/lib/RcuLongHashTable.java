@@ -62,6 +62,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * the bigger array.
  *
  * @param <V> the value type, e.g. the {@code kfunc_md}
+ *
+ * <p>Over 400 lines because the table, its resize and its deliberately broken variants (which must
+ * sit at the lines they break) are one algorithm; the nodes and bucket arrays are nested types.
  */
 public final class RcuLongHashTable<V> implements AutoCloseable {
     /** The fewest bits, and the first array's: 16 buckets, as v2's {@code KFUNC_MD_HASH_BITS}. */

@@ -30,6 +30,9 @@ import java.util.function.Consumer;
  *
  * <p>A get or put needs the CPU it runs on ({@link ThisCpu}, e.g. a {@link dev.gtramp.kernel.Cpu}): the
  * slot is that CPU's, and the RCU read-side section is that CPU's reader.
+ *
+ * <p>Over 400 lines because it is {@code lib/percpu-refcount.c} whole: the mode switches, kill,
+ * resurrect and reinit share the one state word and must be read together.
  */
 public final class PercpuRef {
     static final int ATOMIC = 1;

@@ -4,7 +4,6 @@ import dev.gtramp.kernel.Errno;
 import dev.gtramp.kernel.KernelException;
 import dev.gtramp.kernel.KernelLog;
 import dev.gtramp.kernel.UnsafeVariant;
-import org.jctools.queues.MpscUnboundedArrayQueue;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -15,8 +14,6 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
@@ -33,28 +30,16 @@ import java.util.concurrent.locks.ReentrantLock;
  * time under {@link #gpLock}; a caller that finds its snapshot reached when it gets the lock returns
  * without running one, so N concurrent callers cost about two grace periods, not N.
  *
- * <p><b>Callbacks</b> go on a JCTools MPSC queue drained by one daemon thread, started on first use:
- * it takes everything queued, waits one grace period for the whole batch, and runs the batch in
- * order. A callback queued during a grace period waits for the next one, because the worker drains
- * before it takes its snapshot. A domain built with {@code manualCallbacks} has no thread: callbacks
- * run when a caller invokes {@link #runPendingCallbacks()}, which lets a stress test hold a domain per
- * trial and decide on which thread callbacks run.
- *
- * <p><b>Closing</b> never loses a callback: {@link #close()} first waits until every callback has
- * run (including those that callbacks queue), then refuses new ones, waits for the {@code call}s
- * already past the check to finish queueing, and runs what they queued before the worker exits.
- * Domains whose callbacks queue onto each other share an {@link RcuCallbacksInFlight} count, which
- * their owner drains before closing any of them.
+ * <p><b>Callbacks</b> ({@code call_rcu}, {@code rcu_barrier}, the callback thread and closing)
+ * live in {@link RcuCallbacks}.
  */
 abstract class AbstractRcu implements Rcu {
     private static final VarHandle READERS;
-    private static final VarHandle WORKER;
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             READERS = l.findVarHandle(AbstractRcu.class, "readers", AbstractReader[].class);
-            WORKER = l.findVarHandle(AbstractRcu.class, "worker", Thread.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -63,7 +48,6 @@ abstract class AbstractRcu implements Rcu {
     private static final int SPINS = 128;
     private static final long MIN_PARK_NANOS = 10_000;
     private static final long MAX_PARK_NANOS = 1_000_000;
-    private static final long WORKER_IDLE_NANOS = 10_000_000;
 
     private final RcuFlavor flavor;
     private final String name;
@@ -73,7 +57,6 @@ abstract class AbstractRcu implements Rcu {
     final Set<UnsafeVariant> unsafe;
     private final boolean scanBeforeAdvance;
     private final boolean giveUpOnStall;
-    private final boolean manualCallbacks;
     private final boolean shareStartedGracePeriod;
 
     /** {@code rcu_seq}: even = idle, odd = a grace period in progress. Written under {@link #gpLock}. */
@@ -83,30 +66,10 @@ abstract class AbstractRcu implements Rcu {
     @SuppressWarnings("unused")
     private AbstractReader[] readers = new AbstractReader[0];
 
-    private final MpscUnboundedArrayQueue<Runnable> callbacks = new MpscUnboundedArrayQueue<>(1024);
-    /** The callback thread, started on first use. Accessed through {@link #WORKER}. */
-    @SuppressWarnings("unused")
-    private volatile Thread worker;
-    /** Set by the worker before it parks and cleared after; {@link #call} unparks it when set. */
-    private volatile boolean workerSleeping;
-    /** Set by {@link #close()}: {@link #call} refuses new callbacks from then on. */
-    private volatile boolean closed;
-    /** Set by {@link #close()} once no {@link #call} can queue any more: the worker exits when the queue is empty. */
-    private volatile boolean stopping;
-    /**
-     * The {@link #call}s between their check of {@link #closed} and the end of their offer. With
-     * {@code closed}, a Dekker pair of volatile accesses: a caller increments, then reads
-     * {@code closed}; close writes {@code closed}, then reads this. Synchronization order puts one
-     * before the other, so either the caller sees the close or the close sees the caller and waits.
-     */
-    private final AtomicInteger callersQueueing = new AtomicInteger();
-    private final RcuCallbacksInFlight inFlight;
-    /** Serializes closers: a second {@link #close()} returns when the first has finished. */
-    private final Object closeLock = new Object();
+    /** {@code call_rcu}, {@code rcu_barrier} and the callback thread. */
+    private final RcuCallbacks callbacks;
 
     private final LongAdder synchronizeCalls = new LongAdder();
-    private final LongAdder callbacksQueued = new LongAdder();
-    private final LongAdder callbacksInvoked = new LongAdder();
     private final AtomicLong gracePeriods = new AtomicLong();
     private final AtomicLong totalGpNanos = new AtomicLong();
     private final AtomicLong maxGpNanos = new AtomicLong();
@@ -114,8 +77,6 @@ abstract class AbstractRcu implements Rcu {
 
     AbstractRcu(RcuFlavor flavor, String name, KernelLog log, Duration stallTimeout, Set<UnsafeVariant> unsafe,
                 boolean manualCallbacks, RcuCallbacksInFlight inFlight) {
-        this.manualCallbacks = manualCallbacks;
-        this.inFlight = Objects.requireNonNull(inFlight, "inFlight");
         this.flavor = Objects.requireNonNull(flavor, "flavor");
         this.name = Objects.requireNonNull(name, "name");
         this.log = Objects.requireNonNull(log, "log");
@@ -124,6 +85,7 @@ abstract class AbstractRcu implements Rcu {
         this.scanBeforeAdvance = this.unsafe.contains(UnsafeVariant.RCU_SCAN_BEFORE_ADVANCE);
         this.giveUpOnStall = this.unsafe.contains(UnsafeVariant.RCU_GP_GIVES_UP_ON_STALL);
         this.shareStartedGracePeriod = this.unsafe.contains(UnsafeVariant.RCU_SHARE_STARTED_GRACE_PERIOD);
+        this.callbacks = new RcuCallbacks(this, log, manualCallbacks, inFlight);
     }
 
     @Override
@@ -306,7 +268,7 @@ abstract class AbstractRcu implements Rcu {
                         + r.describe() + "; the grace period would wait for its own caller");
             }
         }
-        if (me == worker && inCallback) {
+        if (callbacks.runningCallbackOn(me)) {
             throw new KernelException(Errno.EDEADLK, name + ": synchronize called from an RCU callback");
         }
     }
@@ -342,89 +304,9 @@ abstract class AbstractRcu implements Rcu {
 
     // ---------------------------------------------------------------- callbacks
 
-    /** Set by the worker while it runs callbacks, to refuse {@code barrier()} and {@code synchronize()} there. */
-    private volatile boolean inCallback;
-
     @Override
     public final void call(Runnable callback) {
-        Objects.requireNonNull(callback, "callback");
-        callersQueueing.incrementAndGet();
-        try {
-            if (closed) {
-                throw new KernelException(Errno.ESHUTDOWN, name + ": call_rcu after the domain was closed; callback " + callback);
-            }
-            inFlight.queued();
-            callbacks.offer(callback);
-            callbacksQueued.increment();
-            if (manualCallbacks) {
-                return;
-            }
-            Thread w = worker;
-            if (w == null) {
-                w = startWorker();
-            }
-            // offer() is a volatile RMW and workerSleeping a volatile read; the worker writes
-            // workerSleeping before it re-checks the queue, so one of the two sees the other.
-            if (workerSleeping) {
-                LockSupport.unpark(w);
-            }
-        } finally {
-            callersQueueing.decrementAndGet();
-        }
-    }
-
-    private Thread startWorker() {
-        Thread t = new Thread(this::workerLoop, name + "-cb");
-        t.setDaemon(true);
-        if (WORKER.compareAndSet(this, null, t)) {
-            t.start();
-            return t;
-        }
-        return worker;
-    }
-
-    private void workerLoop() {
-        List<Runnable> batch = new ArrayList<>();
-        while (true) {
-            // Read before the drain: once stopping is set no call can offer any more, so a drain
-            // that follows a read of true and finds nothing has seen the last callback.
-            boolean stop = stopping;
-            callbacks.drain(batch::add);
-            if (batch.isEmpty()) {
-                if (stop) {
-                    return;
-                }
-                workerSleeping = true;
-                if (callbacks.isEmpty() && !stopping) {
-                    LockSupport.parkNanos(this, WORKER_IDLE_NANOS);
-                }
-                workerSleeping = false;
-                continue;
-            }
-            synchronize();
-            inCallback = true;
-            try {
-                runBatch(batch);
-            } finally {
-                inCallback = false;
-            }
-            batch.clear();
-        }
-    }
-
-    /** Runs callbacks whose grace period has ended, in order; one that throws is logged, not fatal. */
-    private void runBatch(List<Runnable> batch) {
-        for (Runnable cb : batch) {
-            // Counted before it runs, so that a barrier's callback finds itself counted.
-            callbacksInvoked.increment();
-            try {
-                cb.run();
-            } catch (Throwable t) {
-                log.error("rcu", name + ": callback " + cb + " threw " + t);
-            } finally {
-                inFlight.finished();
-            }
-        }
+        callbacks.call(callback);
     }
 
     /**
@@ -432,78 +314,12 @@ abstract class AbstractRcu implements Rcu {
      * callback thread would; returns how many ran. Only for a domain built with manual callbacks.
      */
     public final int runPendingCallbacks() {
-        if (!manualCallbacks) {
-            throw new KernelException(Errno.EINVAL, name + ": callbacks run on the callback thread; "
-                    + "runPendingCallbacks is for domains built with manual callbacks");
-        }
-        List<Runnable> batch = new ArrayList<>();
-        callbacks.drain(batch::add);
-        if (batch.isEmpty()) {
-            return 0;
-        }
-        synchronize();
-        // Every callback of the batch has had its grace period, so one that throws does not hold
-        // back the others; the first failure is rethrown to the caller once all have run.
-        Throwable first = null;
-        for (Runnable cb : batch) {
-            callbacksInvoked.increment();
-            try {
-                cb.run();
-            } catch (Throwable t) {
-                if (first == null) {
-                    first = t;
-                } else {
-                    first.addSuppressed(t);
-                }
-            } finally {
-                inFlight.finished();
-            }
-        }
-        if (first instanceof RuntimeException e) {
-            throw e;
-        }
-        if (first instanceof Error e) {
-            throw e;
-        }
-        if (first != null) {
-            throw new IllegalStateException(name + ": callback threw", first);
-        }
-        return batch.size();
+        return callbacks.runPending();
     }
 
     @Override
     public final void barrier() {
-        if (closed && Thread.currentThread() != worker) {
-            // A closed domain has run every callback it accepted, or is running them in close().
-            synchronized (closeLock) {
-                return;
-            }
-        }
-        if (manualCallbacks) {
-            while (runPendingCallbacks() > 0) {
-                // Callbacks may queue callbacks; run until none is left.
-            }
-            return;
-        }
-        if (Thread.currentThread() == worker) {
-            throw new KernelException(Errno.EDEADLK, name + ": rcu_barrier called from an RCU callback");
-        }
-        CountDownLatch done = new CountDownLatch(1);
-        call(done::countDown);
-        runBlocking(() -> {
-            boolean interrupted = false;
-            while (true) {
-                try {
-                    done.await();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        callbacks.barrier();
     }
 
     /**
@@ -515,85 +331,18 @@ abstract class AbstractRcu implements Rcu {
      */
     @Override
     public final void close() {
-        if (Thread.currentThread() == worker) {
-            // A callback closing its own domain: it cannot wait for itself. Later calls are
-            // refused; the worker finishes the queue and exits.
-            closed = true;
-            awaitCallersQueueing();
-            stopping = true;
-            return;
-        }
-        synchronized (closeLock) {
-            if (closed) {
-                return;
-            }
-            drainOpen();
-            closed = true;
-            awaitCallersQueueing();
-            stopping = true;
-            Thread w = worker;
-            if (w != null) {
-                LockSupport.unpark(w);
-                joinUninterruptibly(w);
-            }
-            if (manualCallbacks) {
-                drainClosed();
-            }
-        }
-    }
-
-    /** While calls are still accepted: runs callbacks until none is left, as repeated barriers do. */
-    private void drainOpen() {
-        if (manualCallbacks) {
-            while (runPendingCallbacks() > 0) {
-                // Callbacks may queue callbacks; run until none is left.
-            }
-        } else if (worker != null) {
-            barrier();
-        }
-    }
-
-    /** After the close: runs what the last calls queued; a callback that queues another is refused. */
-    private void drainClosed() {
-        List<Runnable> batch = new ArrayList<>();
-        callbacks.drain(batch::add);
-        if (!batch.isEmpty()) {
-            synchronize();
-            runBatch(batch);
-        }
-    }
-
-    /** Waits for the {@link #call}s that passed their check of {@link #closed} before it was set. */
-    private void awaitCallersQueueing() {
-        while (callersQueueing.get() != 0) {
-            Thread.onSpinWait();
-        }
-    }
-
-    private static void joinUninterruptibly(Thread t) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                t.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        callbacks.close();
     }
 
     @Override
     public final boolean isClosed() {
-        return closed;
+        return callbacks.isClosed();
     }
 
     @Override
     public final RcuStats stats() {
-        return new RcuStats(flavor, gracePeriods.get(), synchronizeCalls.sum(), callbacksQueued.sum(),
-                callbacksInvoked.sum(), Duration.ofNanos(totalGpNanos.get()), Duration.ofNanos(maxGpNanos.get()),
+        return new RcuStats(flavor, gracePeriods.get(), synchronizeCalls.sum(), callbacks.queued.sum(),
+                callbacks.invoked.sum(), Duration.ofNanos(totalGpNanos.get()), Duration.ofNanos(maxGpNanos.get()),
                 stallWarnings.get());
     }
 

@@ -52,6 +52,9 @@ import java.util.stream.Collectors;
  *       not caught is reported as a LISTED KNOWN GAP and does not fail the pass; the annotation and
  *       the list must agree exactly.</li>
  * </ul>
+ *
+ * <p>Over 400 lines: the verdict types and the command line sit with the judging they report; the
+ * log parsing is {@link JcstressLog}. {@code judgeOne}'s checks are the next thing to split out.
  */
 public final class JcstressGate {
 
