@@ -17,7 +17,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link GlobalCaller}, and how they share functions with per-function trampolines.
  *
  * <p><b>Attach.</b> Under {@code global_tr_lock} and all trampoline locks, for each function:
- * {@code kfunc_md_create}, {@code kfunc_md_bpf_link}; then the function is served one of three ways.
+ * {@code kfunc_md_create} and the fallible half of {@code kfunc_md_bpf_link} (the limit, the
+ * duplicate, the node's allocation: {@link KfuncMds#prepareLink}); then the function is served one
+ * of three ways.
  * <ul>
  * <li>By the global caller: a function whose md just got its first program is recorded for the
  *     global ops.</li>
@@ -31,9 +33,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * </ul>
  * Then one {@code update_ftrace_direct_add} for every new entry (global caller and fallback
  * trampolines alike: all are entries of the one {@code direct_ops}) and one
- * {@code update_ftrace_direct_mod} for changed trampolines. A failure anywhere (an md already
- * holding {@code BPF_MAX_TRAMP_LINKS} programs among them, see {@link KfuncMds#link}) undoes every
- * function: programs unlinked, shims removed with the old images restored, trampolines and mds put.
+ * {@code update_ftrace_direct_mod} for changed trampolines. Only once those succeeded are the
+ * nodes linked into the mds ({@link KfuncMds#commitLink}, which cannot fail): an md already served
+ * by the global caller is live, and a program linked into it before a publish that then fails would
+ * run in calls of that function although its attach failed. A failure anywhere (an md already
+ * holding {@code BPF_MAX_TRAMP_LINKS} programs among them, an ftrace update) undoes every function:
+ * nodes freed unpublished, shims removed with the old images restored, trampolines and mds put.
  *
  * <p><b>Detach</b> ({@link GlobalDetach}) does everything that can fail first (the shims' images,
  * the ftrace updates) and undoes it on failure, leaving the link attached; only then does it unlink
@@ -54,11 +59,14 @@ final class GlobalTrampoline {
     private final GlobalCaller caller;
     /** {@code global_tr_lock}: held across every link and unlink, multi or regular. */
     private final ReentrantLock lock = new ReentrantLock();
+    /** {@link UnsafeVariant#GTRAMP_LINK_BEFORE_PUBLISH}: link the program into live mds first. */
+    private final boolean linkBeforePublish;
 
     GlobalTrampoline(Trampolines t, KfuncMds mds) {
         this.t = t;
         this.mds = mds;
         this.caller = new GlobalCaller(mds.index(), mds.protocol());
+        this.linkBeforePublish = t.kernel().config().unsafeVariants().contains(UnsafeVariant.GTRAMP_LINK_BEFORE_PUBLISH);
     }
 
     GlobalCaller caller() {
@@ -112,6 +120,7 @@ final class GlobalTrampoline {
                         throw e;
                     }
                     for (GlobalEntry e : link.entries) {
+                        commit(e);
                         retireOldImage(t, e.tr);
                         e.tr = null;
                         e.shim = null;
@@ -139,10 +148,15 @@ final class GlobalTrampoline {
         KernelFunction f = e.function;
         e.md = mds.create(f);
         try {
-            mds.link(e.md, link.prog, e.cookie);
-            e.linked = true;
+            e.node = mds.prepareLink(e.md, link.prog, e.cookie);
+            // Whether the md had no program before this link: then the global caller does not serve
+            // the function yet (nothing is linked between here and the commit: global_tr_lock).
+            boolean firstProg = e.md.progCount == 0;
+            if (linkBeforePublish) {
+                commit(e); // Broken on purpose: live mds run the program before the publish.
+            }
             BpfTrampoline tr = e.md.tramp;
-            if (tr == null && e.md.progCount == 1) {
+            if (tr == null && firstProg) {
                 BpfTrampoline regular = t.existingWithProgs(f);
                 String fallback = fallbackReason(f);
                 if (regular != null || fallback != null) {
@@ -157,7 +171,7 @@ final class GlobalTrampoline {
                 }
             }
             if (tr == null) {
-                if (e.md.progCount == 1) {
+                if (firstProg) {
                     batch.addGlobal(f.ip());
                 }
                 return;
@@ -175,6 +189,15 @@ final class GlobalTrampoline {
         } catch (RuntimeException ex) {
             undo(link, e, false);
             throw ex;
+        }
+    }
+
+    /** Links a prepared node into its md, where callers see it; cannot fail. */
+    private void commit(GlobalEntry e) {
+        if (!e.linked) {
+            mds.commitLink(e.md, e.node);
+            e.linked = true;
+            e.node = null;
         }
     }
 
@@ -202,7 +225,10 @@ final class GlobalTrampoline {
         if (e.linked) {
             mds.unlink(e.md, link.prog);
             e.linked = false;
+        } else if (e.node != null) {
+            mds.abortLink(e.node);
         }
+        e.node = null;
         mds.put(e.md);
         e.md = null;
     }
@@ -321,6 +347,9 @@ final class GlobalTrampoline {
         final KernelFunction function;
         final long cookie;
         KfuncMd md;
+        /** The md's node for the link's program, prepared and not yet linked, during attach. */
+        KfuncMdProg node;
+        /** Whether the program is linked into the md. */
         boolean linked;
         /** The trampoline the shim is on, while an attach or detach is under way. */
         BpfTrampoline tr;

@@ -224,6 +224,19 @@ final class KfuncMds {
      *         The md is unchanged on failure.
      */
     void link(KfuncMd md, BpfProg prog, long cookie) {
+        commitLink(md, prepareLink(md, prog, cookie));
+    }
+
+    /**
+     * The half of {@link #link} that can fail: checks the limit and the duplicate, allocates the node
+     * and takes its program reference; links nothing, so no caller can see the program yet. The node
+     * is then either published by {@link #commitLink} or freed by {@link #abortLink}. A multi attach
+     * prepares every function's node before the ftrace update that may fail, and publishes them only
+     * after it, so that a failed attach's program never runs.
+     *
+     * @throws KernelException as {@link #link}; nothing is allocated on failure
+     */
+    KfuncMdProg prepareLink(KfuncMd md, BpfProg prog, long cookie) {
         lock();
         try {
             if (md.progCount >= BpfTrampoline.BPF_MAX_TRAMP_LINKS) {
@@ -231,18 +244,40 @@ final class KfuncMds {
                         + BpfTrampoline.BPF_MAX_TRAMP_LINKS + " programs on its kfunc_md (BPF_MAX_TRAMP_LINKS);"
                         + " cannot attach " + prog);
             }
-            BpfTrampKind kind = prog.kind();
-            if (md.find(kind, prog) != null) {
+            if (md.find(prog.kind(), prog) != null) {
                 throw new KernelException(Errno.EEXIST, prog + " is already attached to " + md.function.name());
             }
             KfuncMdProg node = kernel.allocator().alloc(new KfuncMdProg(prog, cookie));
             // bpf_prog_inc: the node's own reference, dropped by its free. The caller holds one, so
             // the program is live and this cannot fail.
             prog.get();
-            md.linkTail(kind, node);
+            return node;
         } finally {
             unlock();
         }
+    }
+
+    /**
+     * The half of {@link #link} that cannot fail: appends a node from {@link #prepareLink} to its
+     * kind's list, where callers see it. The caller holds {@code global_tr_lock}, so nothing was
+     * linked to the md between the two halves and the checks still hold.
+     */
+    void commitLink(KfuncMd md, KfuncMdProg node) {
+        lock();
+        try {
+            md.linkTail(node.prog.kind(), node);
+        } finally {
+            unlock();
+        }
+    }
+
+    /**
+     * Frees a node from {@link #prepareLink} that was never linked: no reader can have seen it, so
+     * no grace period is needed.
+     */
+    void abortLink(KfuncMdProg node) {
+        kernel.allocator().free(node, "kfunc_md_bpf_link");
+        node.prog.put();
     }
 
     /**

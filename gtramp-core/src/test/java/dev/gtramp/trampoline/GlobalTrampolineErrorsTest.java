@@ -14,6 +14,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static dev.gtramp.trampoline.FentryFexitSelftestTest.assertNothingAttached;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -93,6 +97,64 @@ class GlobalTrampolineErrorsTest extends SelftestKernel {
         assertEquals(0, runs[0], "no failed attach ever ran the multi program");
         regular.close();
         other.close();
+        assertNothingAttached(t);
+    }
+
+    /**
+     * A multi link on a function the global caller already serves and on a new one, whose ftrace
+     * update fails, while another CPU calls the first function back to back: the failed link's
+     * program never runs. Its md is live throughout, so the program must not be linked into it
+     * before the update that fails ({@link KfuncMds#prepareLink}, committed after the publish).
+     */
+    @ParameterizedTest
+    @MethodSource("dev.gtramp.trampoline.SelftestKernel#globalConfigs")
+    void failedAttachNeverRunsItsProgramInLiveMds(TrampolinesConfig config) throws Exception {
+        Trampolines t = boot(config);
+        KernelFunction served = kernel.function("bpf_fentry_test2");
+        long[] otherRuns = {0};
+        long[] runs = {0};
+        BpfTracingMultiLink other = t.attachMulti(prog(kernel, "other", BpfAttachType.TRACE_FENTRY_MULTI, otherRuns),
+                null, TracingMultiOpts.create().names(List.of(served.name())));
+        BpfProg failing = prog(kernel, "failing", BpfAttachType.TRACE_FENTRY_MULTI, runs);
+        AtomicBoolean done = new AtomicBoolean();
+        CountDownLatch calling = new CountDownLatch(1);
+        long[] args = new long[served.argWords()];
+        AtomicReference<Throwable> callerFailure = new AtomicReference<>();
+        Thread caller = new Thread(() -> {
+            try (Cpu cpu = kernel.bindCpu(1)) {
+                calling.countDown();
+                while (!done.get()) {
+                    cpu.callWith(served, args);
+                }
+            } catch (Throwable e) {
+                callerFailure.set(e);
+            }
+        }, "caller");
+        caller.start();
+        int attempts = 300;
+        try {
+            assertTrue(calling.await(10, TimeUnit.SECONDS));
+            for (int i = 0; i < attempts; i++) {
+                kernel.faults().arm("ftrace:verify_code", FaultSpec.always());
+                try {
+                    KernelException e = assertThrows(KernelException.class, () -> t.attachMulti(failing, null,
+                            TracingMultiOpts.create().names(List.of(served.name(), "bpf_fentry_test8"))));
+                    assertEquals(Errno.EFAULT, e.errno());
+                } finally {
+                    kernel.faults().disarmAll();
+                }
+            }
+        } finally {
+            done.set(true);
+            caller.join();
+        }
+        assertEquals(null, callerFailure.get(), "the calls of " + served.name());
+        assertTrue(otherRuns[0] > 0, "the served function was called");
+        assertEquals(0, runs[0], "calls of " + served.name() + " during " + attempts
+                + " failed attaches ran the failed link's program");
+        assertEquals(1, failing.refCount());
+        other.close();
+        assertTrue(t.drainRetiredImages(10));
         assertNothingAttached(t);
     }
 

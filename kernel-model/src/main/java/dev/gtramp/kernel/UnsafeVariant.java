@@ -79,6 +79,12 @@ public enum UnsafeVariant {
      */
     KFUNC_MD_FREE_AFTER_RCU_ONLY,
     /**
+     * A global multi attach links its program into each function's {@code kfunc_md} before the
+     * ftrace update that may still fail, as a plain {@code kfunc_md_bpf_link} loop would: an md the
+     * global caller already serves runs the program of an attach that then fails and is undone.
+     */
+    GTRAMP_LINK_BEFORE_PUBLISH,
+    /**
      * {@code kfunc_md_put} kills the md's {@code percpu_ref} right after unlinking it and frees the md
      * on the release, with no grace period of its own: neither the {@code call_rcu} before the kill
      * nor the tasks-RCU grace periods after it. The kill's switch to atomic mode waits only for
