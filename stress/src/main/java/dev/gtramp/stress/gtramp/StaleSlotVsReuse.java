@@ -2,7 +2,6 @@ package dev.gtramp.stress.gtramp;
 
 import dev.gtramp.kernel.Cpu;
 import dev.gtramp.kernel.KernelFunction;
-import dev.gtramp.kernel.PaddingInsn;
 import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.bpf.BpfAttachType;
 import dev.gtramp.trampoline.BpfTracingMultiLink;
@@ -89,7 +88,7 @@ public abstract class StaleSlotVsReuse extends InterruptedFind {
             return 0;
         }), List.of(f));
         settle();
-        fSlot = PaddingInsn.imm32(f.site().padding());
+        fSlot = MdArrayFill.slot(f);
     }
 
     /** CPU 0: the call of {@code f} that takes the interrupt. */
@@ -108,8 +107,7 @@ public abstract class StaleSlotVsReuse extends InterruptedFind {
                 q++;
                 return 0;
             }), List.of(g));
-            long insn = g.site().padding();
-            gSlot = PaddingInsn.isMovEax(insn) ? PaddingInsn.imm32(insn) : -1;
+            gSlot = MdArrayFill.slot(g);
         });
     }
 
