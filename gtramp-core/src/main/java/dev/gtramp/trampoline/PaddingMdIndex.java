@@ -4,8 +4,8 @@ import dev.gtramp.ftrace.Ftrace;
 import dev.gtramp.kernel.Frame;
 import dev.gtramp.kernel.Kernel;
 import dev.gtramp.kernel.KernelFunction;
-import dev.gtramp.kernel.KernelFunction;
 import dev.gtramp.kernel.PaddingInsn;
+import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.mm.KernelObject;
 
 import java.lang.invoke.MethodHandles;
@@ -13,6 +13,7 @@ import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The md index in the function's padding (per-function storage v4 and tracing multi-link v1): each
@@ -30,6 +31,10 @@ import java.util.Map;
  * <p><b>A slot</b> is published before its padding is poked and unpublished by poking NOPs back; it
  * is reused only after the md is freed ({@code KFUNC_MD_FL_DEAD} until the release), so a caller that
  * read the old index before the NOPs finds the old md, which the free protocol keeps alive for it.
+ * That is the whole guard against a stale index; the caller does not compare {@code md->func} with
+ * its ip. It need not: the md's free, and so the slot's reuse, waits for every read-side section
+ * that began before the NOPs, so a slot reached through an index decoded inside one still holds
+ * the function's own md.
  */
 final class PaddingMdIndex implements KfuncMdIndex {
     /** {@code PAGE_SIZE / sizeof(struct kfunc_md)}: the first array's slots. */
@@ -48,6 +53,12 @@ final class PaddingMdIndex implements KfuncMdIndex {
 
     private final Kernel kernel;
     private final Ftrace ftrace;
+    /** {@link UnsafeVariant#PADDING_MD_ARRAY_PUBLISH_BEFORE_COPY}, for the stress suite. */
+    private final boolean publishBeforeCopy;
+    /** {@link UnsafeVariant#PADDING_MD_ARRAY_FREE_AT_ONCE}, for the stress suite. */
+    private final boolean freeArrayAtOnce;
+    /** {@link UnsafeVariant#PADDING_SLOT_FREED_AT_UNPUBLISH}, for the stress suite. */
+    private final boolean slotFreedAtUnpublish;
     /** The current array. Written under {@code kfunc_md_mutex}; accessed through {@link #ARRAY}. */
     @SuppressWarnings("unused")
     private MdArray array;
@@ -68,6 +79,10 @@ final class PaddingMdIndex implements KfuncMdIndex {
     PaddingMdIndex(Kernel kernel, Ftrace ftrace) {
         this.kernel = kernel;
         this.ftrace = ftrace;
+        Set<UnsafeVariant> unsafe = kernel.config().unsafeVariants();
+        this.publishBeforeCopy = unsafe.contains(UnsafeVariant.PADDING_MD_ARRAY_PUBLISH_BEFORE_COPY);
+        this.freeArrayAtOnce = unsafe.contains(UnsafeVariant.PADDING_MD_ARRAY_FREE_AT_ONCE);
+        this.slotFreedAtUnpublish = unsafe.contains(UnsafeVariant.PADDING_SLOT_FREED_AT_UNPUBLISH);
         ARRAY.setRelease(this, kernel.allocator().allocNoFail(new MdArray(INITIAL_SLOTS)));
     }
 
@@ -75,6 +90,11 @@ final class PaddingMdIndex implements KfuncMdIndex {
      * {@code kfunc_md_get_rcu} by padding. Acquire on the padding pairs with the poke's release, and
      * acquire on the array and the slot with their publication, which both came before the poke: a
      * caller that reads an index finds an array at least that long with the md in the slot.
+     *
+     * <p>An interrupt can split the lookup; the model marks where ({@code Cpu.interruptWindow}):
+     * after the index and the array are loaded, before either is used. The read-side section stays
+     * open across the handler, so neither the array nor the slot's md can be freed, nor the slot
+     * reused, in the meantime.
      */
     @Override
     public KfuncMd find(Frame frame) {
@@ -83,6 +103,7 @@ final class PaddingMdIndex implements KfuncMdIndex {
             return null;
         }
         MdArray a = (MdArray) ARRAY.getAcquire(this);
+        frame.cpu().interruptWindow();
         a.access();
         return (KfuncMd) SLOT.getAcquire(a.mds, PaddingInsn.imm32(insn));
     }
@@ -145,12 +166,27 @@ final class PaddingMdIndex implements KfuncMdIndex {
     private MdArray grow(MdArray old) {
         MdArray bigger = kernel.allocator().alloc(new MdArray(old.mds.length * 2));
         synchronized (freeLock) {
-            for (int i = 0; i < old.mds.length; i++) {
-                bigger.mds[i] = (KfuncMd) SLOT.getAcquire(old.mds, i);
+            if (publishBeforeCopy) {
+                // Broken on purpose: a caller can load the new array before its slot is copied.
+                ARRAY.setRelease(this, bigger);
+                for (int i = 0; i < old.mds.length; i++) {
+                    SLOT.setRelease(bigger.mds, i, SLOT.getAcquire(old.mds, i));
+                }
+            } else {
+                // Plain stores: the release that publishes the array orders them before any
+                // caller's acquire of it.
+                for (int i = 0; i < old.mds.length; i++) {
+                    bigger.mds[i] = (KfuncMd) SLOT.getAcquire(old.mds, i);
+                }
+                ARRAY.setRelease(this, bigger);
             }
-            ARRAY.setRelease(this, bigger);
         }
-        kernel.rcu().call(() -> kernel.allocator().free(old, "kfunc_md_array_grow"));
+        if (freeArrayAtOnce) {
+            // Broken on purpose: a caller that loaded the old array may still read it.
+            kernel.allocator().free(old, "kfunc_md_array_grow");
+        } else {
+            kernel.rcu().call(() -> kernel.allocator().free(old, "kfunc_md_array_grow"));
+        }
         return bigger;
     }
 
@@ -162,6 +198,11 @@ final class PaddingMdIndex implements KfuncMdIndex {
         }
         ftrace.textPokePadding(md.function, PaddingInsn.NOP_WORD);
         size--;
+        if (slotFreedAtUnpublish) {
+            // Broken on purpose: the slot goes back while callers may still hold the old index.
+            released(md);
+            md.slot = -1;
+        }
     }
 
     /**

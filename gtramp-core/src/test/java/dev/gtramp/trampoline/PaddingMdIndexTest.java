@@ -1,10 +1,12 @@
 package dev.gtramp.trampoline;
 
 import dev.gtramp.kernel.Cpu;
+import dev.gtramp.kernel.Kernel;
 import dev.gtramp.kernel.KernelFunction;
 import dev.gtramp.kernel.PaddingInsn;
 import dev.gtramp.kernel.bpf.BpfAttachType;
 import dev.gtramp.kernel.bpf.BpfProg;
+import dev.gtramp.kernel.image.KernelImage;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashSet;
@@ -58,26 +60,55 @@ class PaddingMdIndexTest extends SelftestKernel {
     }
 
     /**
-     * A function whose address has no padding (an alias without a {@code __pfx_} label in front)
-     * cannot hold the index: it falls back to its trampoline, and the link says why.
+     * Padding belongs to an address, not to a name: {@code __x64_sys_getegid16} shares its address
+     * with {@code __do_sys_getegid16} and {@code __ia32_sys_getegid16}, which come first in the image
+     * and have no {@code __pfx_} label of their own, while its own label marks the 16 bytes before
+     * it. The md index goes into those bytes; the function does not fall back to a trampoline.
      */
     @Test
-    void functionWithoutPaddingFallsBack() throws Exception {
+    void aliasUsesThePaddingOfItsAddress() throws Exception {
         Trampolines t = boot(TrampolinesConfig.global(MultiLinkMode.GLOBAL_PADDING));
         long[] runs = {0};
         BpfProg p = BpfProg.builder(kernel, "p", BpfAttachType.TRACE_FENTRY_MULTI).body(c -> ++runs[0]).load();
-        KernelFunction bare = kernel.functions().stream()
-                .filter(f -> f.isTraceable() && f.site().paddingBytes() < PaddingInsn.PADDING_BYTES
-                        && AttachChecks.refusal(t, p, f) == null && f.prototype().argRegs() <= 6)
-                .findFirst().orElseThrow();
+        KernelFunction f = kernel.function("__x64_sys_getegid16");
+        assertEquals("__do_sys_getegid16", f.site().function().name(), "the site's first name is the unlabelled alias");
+        try (BpfTracingMultiLink link = t.attachMulti(p, null, TracingMultiOpts.create().names(List.of(f.name())))) {
+            assertEquals(List.of(), link.fallbacks());
+            assertEquals(PaddingInsn.PADDING_BYTES, f.site().paddingBytes());
+            assertTrue(PaddingInsn.isMovEax(f.site().padding()), PaddingInsn.toString(f.site().padding()));
+            try (Cpu cpu = kernel.bindCpu(0)) {
+                cpu.callWith(f, new long[f.argWords()]);
+            }
+            assertEquals(1, runs[0]);
+        }
+        p.close();
+        FentryFexitSelftestTest.assertNothingAttached(t);
+    }
+
+    /**
+     * A function with too few bytes of padding for {@code mov $index, %eax} (the Linux image has
+     * none, so a synthetic image with one) cannot hold the index: it falls back to its trampoline,
+     * and the link says why.
+     */
+    @Test
+    void functionWithoutPaddingFallsBack() throws Exception {
+        kernel = Kernel.boot(KernelImage.synthetic(16, 1, 1));
+        Trampolines t = Trampolines.create(kernel, TrampolinesConfig.global(MultiLinkMode.GLOBAL_PADDING));
+        long[] runs = {0};
+        BpfProg p = BpfProg.builder(kernel, "p", BpfAttachType.TRACE_FENTRY_MULTI).body(c -> ++runs[0]).load();
+        KernelFunction bare = kernel.functions().get(0);
+        KernelFunction padded = kernel.functions().stream().skip(1)
+                .filter(f -> f.prototype().argRegs() <= 6).findFirst().orElseThrow();
+        assertTrue(bare.site().paddingBytes() < PaddingInsn.PADDING_BYTES);
         try (BpfTracingMultiLink link = t.attachMulti(p, null,
-                TracingMultiOpts.create().names(List.of("bpf_fentry_test1", bare.name())))) {
+                TracingMultiOpts.create().names(List.of(padded.name(), bare.name())))) {
             assertEquals(List.of(bare.name()), link.fallbacks().stream().map(MultiLinkFallback::function).toList());
             assertTrue(link.fallbacks().get(0).reason().contains("padding"), link.fallbacks().get(0).reason());
             assertTrue(t.kfuncMd(bare).orElseThrow().servedByTrampoline());
+            assertTrue(PaddingInsn.isMovEax(padded.site().padding()));
             try (Cpu cpu = kernel.bindCpu(0)) {
                 cpu.callWith(bare, new long[bare.argWords()]);
-                cpu.call("bpf_fentry_test1", 1);
+                cpu.callWith(padded, new long[padded.argWords()]);
             }
             assertEquals(2, runs[0]);
         }

@@ -61,6 +61,11 @@ public final class Cpu implements AutoCloseable, RcuContext, ThisCpu {
      */
     @SuppressWarnings("unused")
     private long fetchSeqPublished;
+    /**
+     * The interrupt raised on this CPU and not yet taken ({@link #raiseInterrupt}), or null.
+     * Owner-only: the CPU raises it on itself and takes it, so a plain field is enough.
+     */
+    private Runnable pendingInterrupt;
     /** The bound thread, or null. Accessed through {@link #OWNER}. */
     @SuppressWarnings("unused")
     private volatile Thread owner;
@@ -140,6 +145,31 @@ public final class Cpu implements AutoCloseable, RcuContext, ThisCpu {
             kernel.rcu().runBlocking(() -> kernel.tasksRcu().runBlocking(wait));
         } finally {
             scheduledOut = false;
+        }
+    }
+
+    /**
+     * Raises an interrupt on this CPU (a timer or a self-IPI, as {@code irq_work_queue} raises one):
+     * {@code handler} runs at the CPU's next {@link #interruptWindow}, on top of the code running
+     * there. Only the owner raises one; a second replaces a pending first, and null withdraws it.
+     */
+    public void raiseInterrupt(Runnable handler) {
+        checkOwner();
+        pendingInterrupt = handler;
+    }
+
+    /**
+     * An instruction boundary with interrupts enabled, where code that races with other CPUs marks
+     * the point an interrupt can split (two loads of a lookup, say): a pending interrupt is taken
+     * here. Its handler runs in interrupt context on top of the interrupted code, which keeps what it
+     * holds: a read-side section stays open, so a grace period waits for the handler too, and an
+     * interrupt is no quiescent state. Without one pending this is one load and a branch.
+     */
+    public void interruptWindow() {
+        Runnable h = pendingInterrupt;
+        if (h != null) {
+            pendingInterrupt = null;
+            h.run();
         }
     }
 

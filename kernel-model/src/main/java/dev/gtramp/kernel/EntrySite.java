@@ -70,6 +70,13 @@ public final class EntrySite {
     private final long ip;
     /** The first function (in image order) at this address; set once while the kernel boots. */
     private KernelFunction function;
+    /**
+     * Bytes of padding before the address: the most any of its names' {@code __pfx_} labels marks.
+     * The padding belongs to the address, not to a name: an alias without a label of its own (the
+     * {@code __do_sys_*} and {@code __ia32_sys_*} names of a {@code __x64_sys_*} syscall) shares the
+     * labelled name's bytes. Written while the kernel boots, before the kernel is published.
+     */
+    private int paddingBytes;
     /** Accessed through {@link #OPCODE} only. */
     @SuppressWarnings("unused")
     private int opcode = NOP;
@@ -92,6 +99,7 @@ public final class EntrySite {
         if (function == null) {
             function = f;
         }
+        paddingBytes = Math.max(paddingBytes, f.imageFunction().paddingBytes());
     }
 
     /** The function this site is the entry of (the first of its aliases). */
@@ -161,9 +169,12 @@ public final class EntrySite {
         return (long) PADDING.getAcquire(this);
     }
 
-    /** Bytes of padding before the function ({@code __pfx_}), as the image records them. */
+    /**
+     * Bytes of padding before the function: the most that the {@code __pfx_} label of any name at
+     * this address marks, as the image records them.
+     */
     public int paddingBytes() {
-        return function.imageFunction().paddingBytes();
+        return paddingBytes;
     }
 
     /**

@@ -111,6 +111,27 @@ public enum UnsafeVariant {
      */
     GTRAMP_MIX_DROPS_EXIT_SHIMS,
     /**
+     * The padding md index grows its array by publishing the new, empty array first and copying the
+     * used slots into it afterwards ({@code rcu_assign_pointer} before the {@code memcpy}): a caller
+     * that loads the new array before the copy reaches its slot finds no md there and runs none of
+     * the function's programs, though the md was published throughout.
+     */
+    PADDING_MD_ARRAY_PUBLISH_BEFORE_COPY,
+    /**
+     * The padding md index frees the array it replaced when it grows at once ({@code kfree} where
+     * {@code kfree_rcu} was meant): a caller that loaded the old array before the new one was
+     * published reads its md from freed memory.
+     */
+    PADDING_MD_ARRAY_FREE_AT_ONCE,
+    /**
+     * {@code kfunc_md_put} gives the md's slot of the padding index back as soon as it has poked the
+     * NOPs over the function's {@code mov $slot, %eax}, instead of when the md is freed after its
+     * grace periods, as if no caller could hold the index once the padding no longer names it: the
+     * next md created takes the slot, and a caller that decoded the old index before the NOPs finds
+     * another function's md there and runs its programs.
+     */
+    PADDING_SLOT_FREED_AT_UNPUBLISH,
+    /**
      * {@code RcuLongHashTable}'s resize moves the existing nodes into the new buckets by rewriting
      * their {@code next}, as a rehash of a table without readers would, instead of filling the new
      * array with copies: a lookup walking an old chain follows a moved node into another chain and

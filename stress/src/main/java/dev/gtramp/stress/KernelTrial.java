@@ -51,7 +51,12 @@ public abstract class KernelTrial {
     private volatile boolean released;
 
     protected KernelTrial(Set<UnsafeVariant> unsafe, RcuFlavor rcu, TrampolinesConfig config) {
-        kernel = Kernel.boot(SMALL_IMAGE, KernelConfig.defaults().withRcu(rcu).withManualRcuCallbacks(true)
+        this(SMALL_IMAGE, unsafe, rcu, config);
+    }
+
+    /** A trial on another image (a larger one, or one with functions the test needs); {@code f} is its first function. */
+    protected KernelTrial(KernelImage image, Set<UnsafeVariant> unsafe, RcuFlavor rcu, TrampolinesConfig config) {
+        kernel = Kernel.boot(image, KernelConfig.defaults().withRcu(rcu).withManualRcuCallbacks(true)
                 .withUnsafeVariants(unsafe));
         trampolines = Trampolines.create(kernel, config);
         f = kernel.functions().get(0);

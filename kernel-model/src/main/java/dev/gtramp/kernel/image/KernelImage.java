@@ -145,6 +145,19 @@ public final class KernelImage {
         return SyntheticImage.generate(n, seed);
     }
 
+    /**
+     * {@link #synthetic(int, long)} whose first {@code shortPadded} functions have only 8 bytes of
+     * padding before them, too few for an instruction of the padding ({@code PaddingInsn}): the
+     * functions for which the padding md index falls back to a per-function trampoline. The Linux
+     * 6.18 image has none (every traceable address there has 16 bytes), so this is how that fallback
+     * is exercised. Names and prototypes are those of {@code synthetic(n, seed)}.
+     *
+     * @param shortPadded 0 to {@code n}
+     */
+    public static KernelImage synthetic(int n, long seed, int shortPadded) {
+        return SyntheticImage.generate(n, seed, shortPadded);
+    }
+
     /** A name for the image, such as {@code "linux-6.18.44-x86_64"}. */
     public String name() {
         return name;

@@ -29,6 +29,8 @@ final class SyntheticImage {
 
     private static final long TEXT_START = 0xffffffff81000000L;
     private static final int PADDING = 16;
+    /** The padding of a short-padded function: room for a few NOPs, not for a 5-byte instruction and its alignment. */
+    static final int SHORT_PADDING = 8;
     private static final String[] PREFIXES = {
         "ksys_", "tcp_", "udp_", "ip_", "sk_", "vfs_", "ext4_", "btrfs_", "mm_", "page_", "sched_", "irq_",
         "bpf_", "kmem_", "blk_", "nvme_", "usb_", "drm_", "security_", "cgroup_", "rcu_", "xfs_", "net_", "dev_",
@@ -38,6 +40,18 @@ final class SyntheticImage {
     }
 
     static KernelImage generate(int n, long seed) {
+        return generate(n, seed, 0);
+    }
+
+    /**
+     * As {@link #generate(int, long)}, except that the first {@code shortPadded} functions have
+     * {@link #SHORT_PADDING} bytes of padding before them; the rest of the image is laid out the same
+     * way from there, and every function keeps the prototype and name the seed gives it.
+     */
+    static KernelImage generate(int n, long seed, int shortPadded) {
+        if (shortPadded < 0 || shortPadded > n) {
+            throw new KernelException(Errno.EINVAL, "short-padded functions " + shortPadded + " outside [0, " + n + "]");
+        }
         if (n < 1 || n > MAX_FUNCTIONS) {
             throw new KernelException(Errno.EINVAL, "synthetic image size " + n + " outside [1, " + MAX_FUNCTIONS + "]");
         }
@@ -60,8 +74,9 @@ final class SyntheticImage {
         SplittableRandom random = new SplittableRandom(seed);
         int digits = Integer.toString(n - 1).length();
         List<ImageFunction> functions = new ArrayList<>(n);
-        long ip = TEXT_START + PADDING;
+        long ip = TEXT_START + (shortPadded > 0 ? SHORT_PADDING : PADDING);
         for (int i = 0; i < n; i++) {
+            int padding = i < shortPadded ? SHORT_PADDING : PADDING;
             long draw = random.nextLong(total);
             int regs = 0;
             while (cumulative[regs] <= draw) {
@@ -70,12 +85,13 @@ final class SyntheticImage {
             String name = PREFIXES[random.nextInt(PREFIXES.length)] + pad(i, digits);
             FunctionPrototype p = new FunctionPrototype(name, Linkage.GLOBAL, "long", 8, ArgClass.INT,
                     paramsByRegs.get(regs), regs, null);
-            functions.add(new ImageFunction(i, p, ip, PADDING, 1, TraceDecision.TRACEABLE));
+            functions.add(new ImageFunction(i, p, ip, padding, 1, TraceDecision.TRACEABLE));
             long bodySize = 16L * (1 + random.nextInt(64));
-            ip += bodySize + PADDING;
+            ip += bodySize + (i + 1 < shortPadded ? SHORT_PADDING : PADDING);
         }
         KernelImage.SourceCounts counts = new KernelImage.SourceCounts(2 * n, n, n);
-        return new KernelImage("synthetic-" + n + "-seed" + seed, counts, functions);
+        String name = "synthetic-" + n + "-seed" + seed + (shortPadded > 0 ? "-short" + shortPadded : "");
+        return new KernelImage(name, counts, functions);
     }
 
     private static String pad(int i, int digits) {

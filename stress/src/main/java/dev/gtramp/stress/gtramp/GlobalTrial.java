@@ -1,7 +1,9 @@
 package dev.gtramp.stress.gtramp;
 
+import dev.gtramp.kernel.KernelFunction;
 import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.bpf.BpfProg;
+import dev.gtramp.kernel.image.KernelImage;
 import dev.gtramp.kernel.rcu.RcuFlavor;
 import dev.gtramp.stress.KernelTrial;
 import dev.gtramp.trampoline.BpfTracingMultiLink;
@@ -26,6 +28,17 @@ abstract class GlobalTrial extends KernelTrial {
     /** A trial on another md lookup: the {@code NonBlockingHashMapLong} table, or the padding index. */
     GlobalTrial(Set<UnsafeVariant> unsafe, RcuFlavor rcu, TrampolinesConfig config) {
         super(unsafe, rcu, config);
+    }
+
+    /** A trial on another image, with the given md lookup. */
+    GlobalTrial(KernelImage image, Set<UnsafeVariant> unsafe, RcuFlavor rcu, TrampolinesConfig config) {
+        super(image, unsafe, rcu, config);
+    }
+
+    /** A tracing multi link of {@code prog} on {@code functions}. */
+    final BpfTracingMultiLink attachMulti(BpfProg prog, List<KernelFunction> functions) {
+        return trampolines.attachMulti(prog, null,
+                TracingMultiOpts.create().names(functions.stream().map(KernelFunction::name).toList()));
     }
 
     /** A tracing multi link of {@code prog} on {@code f} alone. */
