@@ -28,7 +28,8 @@ import dev.gtramp.kernel.rcu.RcuReader;
  * What keeps the md alive at each step is the kernel's {@link KfuncMdFreeProtocol}: with
  * {@code RCU_THEN_KILL} the read-side section lasts from the lookup to the origin call and the
  * fexit list is walked in a second one; with {@code KILL_THEN_TASKS_RCU} it covers only the lookup
- * and the ref, and tasks RCU covers the rest.
+ * and the ref, and tasks RCU covers the rest; the model marks the preemption point between the two
+ * ({@code Cpu.interruptWindow}), so that a test can hold the call there while a writer frees.
  *
  * <p>No lock, no allocation, no wait for a writer: a lookup, list walks and per-CPU counters. That
  * holds for the last {@code kfunc_md_exit} of an md being freed too: its release runs here but only
@@ -76,6 +77,10 @@ final class GlobalCaller implements CallTarget {
         }
         if (!rcuAcrossPrograms) {
             rcu.unlock();
+            // Preemptible from here on (CONFIG_PREEMPT_RCU: outside rcu_read_lock the task is no
+            // RCU reader), but still inside the traced call, a tasks-RCU reader: an interrupt whose
+            // return preempts the task may come before the walks.
+            cpu.interruptWindow();
         }
         if (origin) {
             return aroundOrigin(frame, cpu, rcu, md);

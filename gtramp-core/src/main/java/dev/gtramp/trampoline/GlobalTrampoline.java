@@ -241,7 +241,7 @@ final class GlobalTrampoline {
         BpfTrampImage old = tr.multiOldImage;
         tr.multiOldImage = null;
         if (old != null && old != tr.cur) {
-            t.imagePut(old);
+            t.retireReplacedImage(old);
         }
     }
 

@@ -243,7 +243,7 @@ final class MultiAttach {
             BpfTrampImage old = tr.multiOldImage;
             tr.multiOldImage = null;
             if (old != null && old != tr.cur) {
-                t.imagePut(old);
+                t.retireReplacedImage(old);
             }
         }
     }

@@ -41,6 +41,7 @@ public final class Trampolines {
     private final GlobalTrampoline global;
     private final boolean putWithoutPercpuRef;
     private final boolean updatesInPlace;
+    private final boolean retireAsUnpublished;
     /** {@code trampoline_mutex}: guards both tables and every {@code refcnt}. */
     private final ReentrantLock trampolineMutex = new ReentrantLock();
     /** {@code trampoline_key_table}. Guarded by {@link #trampolineMutex}. */
@@ -67,6 +68,7 @@ public final class Trampolines {
         this.globResolutions = new GlobResolutions(kernel);
         this.putWithoutPercpuRef = kernel.config().unsafeVariants().contains(UnsafeVariant.TRAMP_IMAGE_PUT_WITHOUT_PERCPU_REF);
         this.updatesInPlace = kernel.config().unsafeVariants().contains(UnsafeVariant.TRAMP_IMAGE_UPDATE_IN_PLACE);
+        this.retireAsUnpublished = kernel.config().unsafeVariants().contains(UnsafeVariant.MULTI_RETIRE_AS_UNPUBLISHED);
         for (int i = 0; i < locks.length; i++) {
             locks[i] = new ReentrantLock();
         }
@@ -439,6 +441,19 @@ public final class Trampolines {
     /** {@code __bpf_tramp_image_release}: the last in-flight origin call has left the image. */
     void imageReleased(BpfTrampImage im) {
         kernel.tasksRcu().call(() -> imageFree(im));
+    }
+
+    /**
+     * The image a multi attach or detach replaced on a trampoline, once the site calls the new one:
+     * {@link #imagePut}, whichever design's multi link replaced it.
+     */
+    void retireReplacedImage(BpfTrampImage old) {
+        if (retireAsUnpublished) {
+            // Broken on purpose: the free of an image no site ever called, for one a call may be in.
+            imageFreeUnpublished(old);
+            return;
+        }
+        imagePut(old);
     }
 
     /** {@code bpf_tramp_image_free} of an image no call site ever called (a failed attach's). */

@@ -72,6 +72,13 @@ public enum UnsafeVariant {
      */
     TRAMP_IMAGE_UPDATE_IN_PLACE,
     /**
+     * A multi attach or detach frees each trampoline image it replaced the way a failed attach frees
+     * the image it built and never published ({@code bpf_tramp_image_free} at once), not by
+     * {@code bpf_tramp_image_put}: the two free paths sit side by side in the multi code, and a call
+     * still inside the replaced image (sleeping in the origin, say) returns into freed memory.
+     */
+    MULTI_RETIRE_AS_UNPUBLISHED,
+    /**
      * {@code kfunc_md_put} frees the md one RCU grace period after unlinking it, without
      * {@code percpu_ref_kill} and its wait: a call that sleeps in the origin function (an RCU
      * quiescent state) holds the md's {@code percpu_ref}, and returns to run the fexit programs of a

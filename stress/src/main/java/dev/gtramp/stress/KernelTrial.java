@@ -26,9 +26,11 @@ import java.util.function.IntSupplier;
  * period waits for it; its waits for CPU 0 end after {@link TrialDomain#PATIENCE_NANOS} at the
  * latest.
  *
- * <p>Two ways for CPU 0 and the writer to meet: CPU 0 calls {@code f} back to back while the writer
- * updates ({@link #callWhileUpdating}, {@link #updateWhileCalling}), or one call sleeps in
- * {@code f}'s body while the writer updates ({@link #sleepingBody}, {@link #whileInBody}).
+ * <p>Three ways for CPU 0 and the writer to meet: CPU 0 calls {@code f} back to back while the writer
+ * updates ({@link #callWhileUpdating}, {@link #updateWhileCalling}); one call sleeps in {@code f}'s
+ * body while the writer updates ({@link #sleepingBody}, {@link #whileInBody}); or one call takes an
+ * interrupt at the first {@code Cpu.interruptWindow} on its path and stays in the handler while the
+ * writer updates ({@link #callInterrupted}, {@link #updateInWindow}).
  */
 public abstract class KernelTrial {
     protected static final KernelImage SMALL_IMAGE = KernelImage.synthetic(16, 1);
@@ -49,6 +51,12 @@ public abstract class KernelTrial {
     private volatile boolean inBody;
     /** Set by the writer to let the call sleeping in {@code f}'s body return. */
     private volatile boolean released;
+    /** Set by the interrupt handler once CPU 0's call is inside the window. */
+    private volatile boolean inWindow;
+    /** Set by the writer once its update in the window is over (or it gave up); ends the handler's spin. */
+    private volatile boolean windowUpdated;
+    /** Set by CPU 0 once its interrupted call returned, so the writer does not wait for a window never taken. */
+    private volatile boolean interruptedCallDone;
 
     protected KernelTrial(Set<UnsafeVariant> unsafe, RcuFlavor rcu, TrampolinesConfig config) {
         this(SMALL_IMAGE, unsafe, rcu, config);
@@ -149,6 +157,44 @@ public abstract class KernelTrial {
             return true;
         } finally {
             released = true;
+        }
+    }
+
+    /**
+     * One call of {@code f} on CPU 0 that takes an interrupt at the first {@code Cpu.interruptWindow}
+     * on its path: the handler spins until the writer's {@link #updateInWindow} is over, as a long
+     * interrupt, or a preemption at the interrupt's return, would hold the CPU. What the call holds
+     * there it keeps: a read-side section stays open, and the call stays inside {@code f} (a tasks-RCU
+     * reader). Its result, or {@link #FREED} or {@link #OTHER}.
+     */
+    protected final long callInterrupted(Cpu cpu) {
+        cpu.raiseInterrupt(() -> {
+            inWindow = true;
+            await(() -> windowUpdated);
+        });
+        try {
+            return callOnce(cpu);
+        } finally {
+            // A call that never reached the window leaves no interrupt behind.
+            cpu.raiseInterrupt(null);
+            interruptedCallDone = true;
+        }
+    }
+
+    /**
+     * The writer's side of {@link #callInterrupted}: once CPU 0 is inside the window, runs
+     * {@code update}, then lets the call go on. Returns false, having run nothing, if the call never
+     * got there.
+     */
+    protected final boolean updateInWindow(Runnable update) {
+        try {
+            if (!await(() -> inWindow || interruptedCallDone) || !inWindow) {
+                return false;
+            }
+            update.run();
+            return true;
+        } finally {
+            windowUpdated = true;
         }
     }
 

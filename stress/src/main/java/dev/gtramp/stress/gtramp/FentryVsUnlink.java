@@ -16,20 +16,22 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 /**
- * <b>The v2 {@code kfunc_md_put}: the md outlives a call that walks its fentry list outside
- * {@code rcu_read_lock}.</b>
+ * <b>The v2 {@code kfunc_md_put}: the md outlives a call preempted between {@code rcu_read_unlock}
+ * and its walk of the fentry list.</b>
  *
  * <pre>
  *   cpu 0                                      writer
- *   until the writer is done, calls f:         wait for cpu 0's calls
+ *   r = f()                                    wait until cpu 0 is preempted in the window
  *     bpf_global_caller (v2):                  close the fentry.multi link:
  *       rcu_read_lock                            kfunc_md_bpf_unlink (the node: after RCU and
  *       md = kfunc_md_get_rcu                      tasks RCU)
  *       no fexit or fmod_ret: no percpu_ref      update_ftrace_direct_del (f's site: NOP)
  *       rcu_read_unlock                          kfunc_md_put: unpublish, percpu_ref_kill
- *       walk md's fentry list                  run every callback, as their threads would: the
- *     f's body                                   kill's switch to atomic (an RCU grace period),
- *                                                the release's RCU and tasks-RCU grace periods
+ *       -- interrupt, preempted on its         run the RCU callbacks, four rounds (every RCU grace
+ *          return: spins until the writer        period ends: cpu 0 is no RCU reader); no tasks-RCU
+ *          is done --                            callback can run, cpu 0 is inside f
+ *       walk md's fentry list                  let cpu 0 go on
+ *     f's body                                 run every callback left
  *                                            arbiter: r2 = KASAN reports, or the md never freed
  * </pre>
  *
@@ -43,35 +45,32 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  *
  * <p>The hazard: a free that waits only for the kill's RCU grace period misses a call that has
  * left its read-side section and not yet read the md's fentry list. That window is a few
- * instructions, while the writer's path from closing the link to the free (the text patching of the
- * ftrace update, the grace period, the callbacks) is far longer; so a call
- * loses only when it is preempted right there, as a kernel task can be. Here only the host can
- * preempt CPU 0's thread (which stays inside its kernel call, a tasks-RCU reader, while the RCU grace
- * period goes by), and under jcstress that practically never happens in the window: the broken
- * variant showed no forbidden outcome in 104,754 trials. It runs, but as a listed known gap
- * ({@link dev.gtramp.stress.gate.KnownGap}) it is not required to be caught; this test still fails if
- * a free ever lands under the walk.
+ * instructions, so a call loses only when it is preempted right there, as a kernel task can be at
+ * the return of an interrupt. The model marks that point in the caller ({@code Cpu.interruptWindow}
+ * after the unlock) and CPU 0's call takes an interrupt there ({@code KernelTrial.callInterrupted})
+ * that holds it while the writer closes the link and lets every RCU grace period and callback run.
+ * With the kernel's protocol the md is then still waiting for tasks RCU, which waits for this call;
+ * a free after the RCU grace period alone frees it under the preempted call, which then reads it.
  *
- * <p>Outcomes {@code (r1, r2)}: {@code r1}: 0 every call ran clean, 1 a call read a freed md, 2 a
- * call failed otherwise, 3 the writer never saw CPU 0 calling, 4 the writer never finished;
- * {@code r2}: 0 the md was freed by the end of the trial and KASAN reported nothing, 1 KASAN reported
- * something, 2 the md was never freed.
+ * <p>Outcomes {@code (r1, r2)}: {@code r1}: 0 the call returned the body's value, 1 it read a freed
+ * md, 2 it failed otherwise, 3 it never reached the window; {@code r2}: 0 the md was freed by the end
+ * of the trial and KASAN reported nothing, 1 KASAN reported something, 2 the md was never freed.
  * <ul>
- *   <li>{@code 0, 0}: every call's md outlived its walk, and the md was freed after;</li>
- *   <li>{@code 1, *}: FORBIDDEN, a call walked a freed md (use after free);</li>
+ *   <li>{@code 0, 0}: the md outlived the preempted call's walk, and was freed after it;</li>
+ *   <li>{@code 1, *}: FORBIDDEN, the call walked a freed md (use after free);</li>
  *   <li>anything else: FORBIDDEN.</li>
  * </ul>
- * Paired with {@link KfuncMdPutV2KillEarlyBroken}, which would show {@code 1, 1}.
+ * Paired with {@link KfuncMdPutV2KillEarlyBroken}, which must show {@code 1, 1}.
  */
-@Description("v2 unlink racing fentry-only calls: the md outlives the walk outside rcu_read_lock")
-@Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "every call walked a live md")
+@Description("v2 unlink under a call preempted after rcu_read_unlock: the md outlives the fentry walk")
+@Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "the preempted call walked a live md")
 @Outcome(id = "1, .*", expect = FORBIDDEN, desc = "use after free: a call walked a freed md")
-@Outcome(id = ".*", expect = FORBIDDEN, desc = "a fault, a stray KASAN report, or no race")
+@Outcome(id = ".*", expect = FORBIDDEN, desc = "a fault, a stray KASAN report, a leaked md, or no window")
 public abstract class FentryVsUnlink extends GlobalTrial {
     private static final long BODY = 7;
 
     private final BpfTracingMultiLink link;
-    /** Set by the writer if CPU 0 never started calling; the arbiter reports it as {@code r1 = 3}. */
+    /** Set by the writer if CPU 0 never reached the window; the arbiter reports it as {@code r1 = 3}. */
     private volatile boolean missed;
 
     FentryVsUnlink(Set<UnsafeVariant> unsafe) {
@@ -81,22 +80,26 @@ public abstract class FentryVsUnlink extends GlobalTrial {
         settle();
     }
 
-    /** CPU 0: calls {@code f} until the writer is done. */
+    /** CPU 0: one call of {@code f}, preempted after its read-side section. */
     final void call(II_Result r) {
         try (Cpu cpu = kernel.bindCpu(0)) {
-            r.r1 = callWhileUpdating(() -> {
-                long v = callOnce(cpu);
-                return v == BODY ? 0 : v == FREED ? 1 : 2;
-            }, 4);
+            long v = callInterrupted(cpu);
+            r.r1 = v == BODY ? 0 : v == FREED ? 1 : 2;
         }
     }
 
-    /** The writer: closes the link while CPU 0 calls and runs the free's callbacks. */
+    /**
+     * The writer: closes the link while CPU 0 is preempted and lets every RCU grace period end,
+     * then, once the call is over, runs the callbacks left.
+     */
     final void write() {
-        missed = !updateWhileCalling(() -> {
+        missed = !updateInWindow(() -> {
             link.close();
-            settle();
+            for (int i = 0; i < 4; i++) {
+                kernel.rcu().barrier();
+            }
         });
+        settle();
     }
 
     final void check(II_Result r) {

@@ -15,9 +15,9 @@ import java.util.Set;
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link FentryVsUnlink} and inherited.
  *
- * <p>Its racy outcome, the interleaving it is about, is {@code 0, 0}: the only acceptable one; CPU
- * 0 calls back to back while the writer unlinks and frees (or the trial shows {@code 3, *}), so
- * every trial that shows it raced. The gate fails it unless that outcome occurs.
+ * <p>Its racy outcome, the interleaving it is about, is {@code 0, 0}: the only acceptable one; every
+ * trial whose call was preempted in the window while the writer freed (or the trial shows
+ * {@code 3, *}) shows it. The gate fails it unless that outcome occurs.
  */
 @RacyOutcome("0, 0")
 @JCStressTest

@@ -28,7 +28,6 @@ class JcstressGateTest {
     static final String FEXIT_RCU_ONLY = "dev.gtramp.stress.gtramp.KfuncMdPutFexitRcuOnlyBroken";
     static final String MOD_NO_STUB = "dev.gtramp.stress.ftrace.FtraceDirectModNoStubBroken";
     static final String GET_PUT_KILL = "dev.gtramp.stress.percpu.PercpuRefGetPutKillBroken";
-    static final String NO_FENCE = "dev.gtramp.stress.rcu.GeneralGracePeriodNoFenceBroken";
     static final String KILL_EARLY = "dev.gtramp.stress.gtramp.KfuncMdPutV2KillEarlyBroken";
     static final String GRACE_PERIOD = "dev.gtramp.stress.rcu.GeneralGracePeriodTest";
     static final String ADD = "dev.gtramp.stress.ftrace.FtraceDirectAddTest";
@@ -47,12 +46,6 @@ class JcstressGateTest {
 
     @CaughtBy("1, 0, 1")
     static class NoDescriptionBroken {
-    }
-
-    @CaughtBy("1, 0, 1")
-    @Description("broken on purpose (KFUNC_MD_FREE_AFTER_RCU_ONLY), must show 1, 0, 1")
-    @KnownGap("for the test")
-    static class UnlistedGapBroken {
     }
 
     @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "the reader found gp already NULL")
@@ -82,9 +75,8 @@ class JcstressGateTest {
     }
 
     private static Report judge(Pass pass, String logFixture, List<String> tests, Function<String, Class<?>> classes,
-                                long minSamples, List<String> knownGaps) {
-        return JcstressGate.judge(pass, tests, JcstressLog.parse(fixture(logFixture)), classes, minSamples, knownGaps,
-                false);
+                                long minSamples) {
+        return JcstressGate.judge(pass, tests, JcstressLog.parse(fixture(logFixture)), classes, minSamples);
     }
 
     private static Verdict only(Report report) {
@@ -102,7 +94,7 @@ class JcstressGateTest {
     @Test
     void aTwinIsCaughtByItsDocumentedOutcome() {
         Report r = judge(Pass.BROKEN, "broken.log", List.of(FEXIT_RCU_ONLY, GET_PUT_KILL, MOD_NO_STUB),
-                JcstressGateTest::real, 100, List.of());
+                JcstressGateTest::real, 100);
         assertFalse(r.failed(), r.toString());
         Map<String, Verdict> byName = new java.util.HashMap<>();
         r.verdicts().forEach(v -> byName.put(v.test(), v));
@@ -119,7 +111,7 @@ class JcstressGateTest {
     @Test
     void aTwinCaughtOnlyByTheCatchAllRowIsNotCaught() {
         Verdict v = only(judge(Pass.BROKEN, "broken-catch-all-only.log", List.of(FEXIT_RCU_ONLY),
-                JcstressGateTest::real, 100, List.of()));
+                JcstressGateTest::real, 100));
         assertFailed(v, "documented outcome 1, 0, 1 never occurred (0 of 1,306 samples");
         assertFailed(v, "forbidden outcomes: 2, 0, 0 (1,306)");
     }
@@ -127,131 +119,66 @@ class JcstressGateTest {
     @Test
     void tooFewSamplesFail() {
         // A real run: the twin's second configuration collected 31 samples.
-        Report r = judge(Pass.BROKEN, "broken.log", List.of(KILL_EARLY), JcstressGateTest::real, 100,
-                List.of(KILL_EARLY));
+        Report r = judge(Pass.BROKEN, "broken.log", List.of(KILL_EARLY), JcstressGateTest::real, 100);
         assertFailed(only(r), "only 31 samples in configuration " + JcstressLogTest.MINUS_BL + ", minimum 100");
         assertTrue(r.failed());
         // Starved, so worth running again: too few samples, and (so) no documented outcome.
         assertTrue(only(r).starved());
         assertTrue(r.onlyStarved());
         assertEquals(List.of(KILL_EARLY), r.starved());
-        // The same, with a minimum it meets, is the listed known gap it is.
-        Report low = judge(Pass.BROKEN, "broken.log", List.of(KILL_EARLY), JcstressGateTest::real, 30,
-                List.of(KILL_EARLY));
-        assertEquals(Status.KNOWN_GAP, only(low).status(), only(low).toString());
-        assertFalse(low.failed());
+        // The same, with a minimum it meets, fails for what it is: an uncaught twin, not starved.
+        Report low = judge(Pass.BROKEN, "broken.log", List.of(KILL_EARLY), JcstressGateTest::real, 30);
+        assertFailed(only(low), "documented outcome 1, 1 never occurred");
+        assertFalse(only(low).starved());
+        assertFalse(low.onlyStarved());
     }
 
     @Test
     void tooFewSamplesFailACaughtTwinToo() {
-        Verdict v = only(judge(Pass.BROKEN, "broken.log", List.of(FEXIT_RCU_ONLY), JcstressGateTest::real, 600,
-                List.of()));
+        Verdict v = only(judge(Pass.BROKEN, "broken.log", List.of(FEXIT_RCU_ONLY), JcstressGateTest::real, 600));
         assertFailed(v, "only 526 samples in configuration " + JcstressLogTest.PLUS_BL + ", minimum 600");
         assertTrue(v.starved());
     }
 
     @Test
     void aTestThatFailedForAnythingButSamplesIsNotStarved() {
-        Report r = judge(Pass.BROKEN, "broken-catch-all-only.log", List.of(FEXIT_RCU_ONLY), JcstressGateTest::real, 100,
-                List.of());
+        Report r = judge(Pass.BROKEN, "broken-catch-all-only.log", List.of(FEXIT_RCU_ONLY), JcstressGateTest::real, 100);
         assertFalse(only(r).starved());
         assertFalse(r.onlyStarved());
         // Starved and unannotated: not starved only.
         Report both = judge(Pass.BROKEN, "broken.log", List.of(FEXIT_RCU_ONLY),
-                replacing(FEXIT_RCU_ONLY, NoCaughtByBroken.class), 600, List.of());
+                replacing(FEXIT_RCU_ONLY, NoCaughtByBroken.class), 600);
         assertFailed(only(both), "only 526 samples");
         assertFalse(only(both).starved());
     }
 
     @Test
-    void aSubsetOfThePassNeedNotHoldEveryKnownGap() {
-        Report r = JcstressGate.judge(Pass.BROKEN, List.of(FEXIT_RCU_ONLY), JcstressLog.parse(fixture("broken.log")),
-                JcstressGateTest::real, 100, JcstressGate.KNOWN_GAPS, true);
-        assertFalse(r.failed(), r.toString());
-        Report whole = JcstressGate.judge(Pass.BROKEN, List.of(FEXIT_RCU_ONLY), JcstressLog.parse(fixture("broken.log")),
-                JcstressGateTest::real, 100, JcstressGate.KNOWN_GAPS, false);
-        assertEquals(JcstressGate.KNOWN_GAPS.size(), whole.problems().size(), whole.problems().toString());
-    }
-
-    @Test
     void aTwinWithoutCaughtByFails() {
         Verdict v = only(judge(Pass.BROKEN, "broken.log", List.of(FEXIT_RCU_ONLY),
-                replacing(FEXIT_RCU_ONLY, NoCaughtByBroken.class), 100, List.of()));
+                replacing(FEXIT_RCU_ONLY, NoCaughtByBroken.class), 100));
         assertFailed(v, "no @CaughtBy annotation");
     }
 
     @Test
     void aDescriptionThatDoesNotNameTheDocumentedOutcomeFails() {
         Verdict v = only(judge(Pass.BROKEN, "broken.log", List.of(FEXIT_RCU_ONLY),
-                replacing(FEXIT_RCU_ONLY, DescriptionMismatchBroken.class), 100, List.of()));
+                replacing(FEXIT_RCU_ONLY, DescriptionMismatchBroken.class), 100));
         assertFailed(v, "description does not mention 1, 0, 1");
         Verdict none = only(judge(Pass.BROKEN, "broken.log", List.of(FEXIT_RCU_ONLY),
-                replacing(FEXIT_RCU_ONLY, NoDescriptionBroken.class), 100, List.of()));
+                replacing(FEXIT_RCU_ONLY, NoDescriptionBroken.class), 100));
         assertFailed(none, "no @Description of its own");
-    }
-
-    @Test
-    void aListedKnownGapIsReportedAndDoesNotFail() {
-        Report r = judge(Pass.BROKEN, "broken.log", List.of(NO_FENCE), JcstressGateTest::real, 100, List.of(NO_FENCE));
-        Verdict v = only(r);
-        assertEquals(Status.KNOWN_GAP, v.status(), v.toString());
-        assertTrue(v.detail().contains("documented outcome 1, 1 never occurred (0 of 17,714 samples"), v.detail());
-        assertTrue(v.detail().contains("@KnownGap: store buffering only"), v.detail());
-        assertFalse(r.failed());
-    }
-
-    @Test
-    void anAnnotatedGapThatIsNotListedFails() {
-        Verdict v = only(judge(Pass.BROKEN, "broken.log", List.of(NO_FENCE), JcstressGateTest::real, 100, List.of()));
-        assertFailed(v, "annotated @KnownGap but not in the known-gap list");
-        Verdict fixture = only(judge(Pass.BROKEN, "broken.log", List.of(FEXIT_RCU_ONLY),
-                replacing(FEXIT_RCU_ONLY, UnlistedGapBroken.class), 100, List.of()));
-        assertFailed(fixture, "annotated @KnownGap but not in the known-gap list");
-    }
-
-    @Test
-    void aListedTwinWithoutTheAnnotationFailsEvenIfCaught() {
-        Verdict v = only(judge(Pass.BROKEN, "broken.log", List.of(FEXIT_RCU_ONLY), JcstressGateTest::real, 100,
-                List.of(FEXIT_RCU_ONLY)));
-        assertFailed(v, "in the known-gap list but not annotated @KnownGap");
-    }
-
-    @Test
-    void theKnownGapListNamesOnlyTwinsOfThePassAndCannotGrow() {
-        Report stray = judge(Pass.BROKEN, "broken.log", List.of(NO_FENCE), JcstressGateTest::real, 100,
-                List.of(NO_FENCE, "dev.gtramp.stress.rcu.SomethingElseBroken"));
-        assertTrue(stray.failed());
-        assertTrue(stray.problems().stream().anyMatch(p -> p.contains("SomethingElseBroken, which is not a broken twin of this pass")),
-                stray.problems().toString());
-        List<String> many = new ArrayList<>(List.of(NO_FENCE));
-        for (int i = 0; i < JcstressGate.MAX_KNOWN_GAPS; i++) {
-            many.add("dev.gtramp.stress.rcu.Gap" + i + "Broken");
-        }
-        Report grown = judge(Pass.BROKEN, "broken.log", List.of(NO_FENCE), JcstressGateTest::real, 100, many);
-        assertTrue(grown.problems().stream().anyMatch(p -> p.contains("at most " + JcstressGate.MAX_KNOWN_GAPS)),
-                grown.problems().toString());
-    }
-
-    @Test
-    void theRealKnownGapListIsTheOneAnnotatedTwin() {
-        assertEquals(1, JcstressGate.KNOWN_GAPS.size());
-        assertTrue(JcstressGate.KNOWN_GAPS.size() <= JcstressGate.MAX_KNOWN_GAPS);
-        for (String gap : JcstressGate.KNOWN_GAPS) {
-            Class<?> c = real(gap);
-            assertTrue(c != null && c.isAnnotationPresent(KnownGap.class), gap);
-        }
     }
 
     @Test
     void aTwinThatDidNotRunFails() {
         Verdict v = only(judge(Pass.BROKEN, "broken.log", List.of("dev.gtramp.stress.rcu.QsbrGracePeriodBroken"),
-                JcstressGateTest::real, 100, List.of()));
+                JcstressGateTest::real, 100));
         assertFailed(v, "did not run");
     }
 
     @Test
     void aTestInTheBrokenPassFails() {
-        Verdict v = only(judge(Pass.BROKEN, "tests.log", List.of(GRACE_PERIOD), JcstressGateTest::real, 100, List.of()));
+        Verdict v = only(judge(Pass.BROKEN, "tests.log", List.of(GRACE_PERIOD), JcstressGateTest::real, 100));
         assertFailed(v, "its name does not end in Broken");
         assertFailed(v, "no @CaughtBy annotation");
     }
@@ -260,8 +187,7 @@ class JcstressGateTest {
 
     @Test
     void aTestThatRacedPasses() {
-        Report r = judge(Pass.TESTS, "tests.log", List.of(GRACE_PERIOD, ADD, TRYGET), JcstressGateTest::real, 100,
-                JcstressGate.KNOWN_GAPS);
+        Report r = judge(Pass.TESTS, "tests.log", List.of(GRACE_PERIOD, ADD, TRYGET), JcstressGateTest::real, 100);
         assertFalse(r.failed(), r.toString());
         assertEquals(3, r.count(Status.RACED));
         assertTrue(r.verdicts().get(0).detail().startsWith("racy outcome 1, 0: 14,770 of 17,714 samples"),
@@ -272,22 +198,21 @@ class JcstressGateTest {
 
     @Test
     void aTestWhoseRacyOutcomeNeverOccurredFails() {
-        Verdict v = only(judge(Pass.TESTS, "tests-never-raced.log", List.of(GRACE_PERIOD), JcstressGateTest::real, 100,
-                List.of()));
+        Verdict v = only(judge(Pass.TESTS, "tests-never-raced.log", List.of(GRACE_PERIOD), JcstressGateTest::real, 100));
         assertFailed(v, "racy outcome 1, 0 never occurred (0 of 17,714 samples");
     }
 
     @Test
     void aTestWithoutRacyOutcomeFails() {
         Verdict v = only(judge(Pass.TESTS, "tests.log", List.of(GRACE_PERIOD),
-                replacing(GRACE_PERIOD, NoRacyOutcomeTest.class), 100, List.of()));
+                replacing(GRACE_PERIOD, NoRacyOutcomeTest.class), 100));
         assertFailed(v, "no @RacyOutcome annotation");
     }
 
     @Test
     void aRacyOutcomeThatIsNotAcceptableFails() {
         Verdict v = only(judge(Pass.TESTS, "tests.log", List.of(GRACE_PERIOD),
-                replacing(GRACE_PERIOD, ForbiddenRacyOutcomeTest.class), 100, List.of()));
+                replacing(GRACE_PERIOD, ForbiddenRacyOutcomeTest.class), 100));
         assertFailed(v, "@RacyOutcome 1, 1 is not the id of an acceptable @Outcome");
         assertFailed(v, "racy outcome 1, 1 never occurred");
     }
@@ -298,7 +223,7 @@ class JcstressGateTest {
         List<String> lines = new ArrayList<>(fixture("broken.log"));
         lines.replaceAll(l -> l.replace(GET_PUT_KILL, "dev.gtramp.stress.percpu.PercpuRefGetPutKillTest"));
         Report r = JcstressGate.judge(Pass.TESTS, List.of("dev.gtramp.stress.percpu.PercpuRefGetPutKillTest"),
-                JcstressLog.parse(lines), JcstressGateTest::real, 100, List.of(), false);
+                JcstressLog.parse(lines), JcstressGateTest::real, 100);
         assertFailed(only(r), "jcstress's verdict is FAILED, not OK");
         assertFailed(only(r), "forbidden or unknown outcomes occurred: 1, -1 (49), 0, 0 (16)");
     }
@@ -312,7 +237,7 @@ class JcstressGateTest {
         int end = lines.subList(start, lines.size()).indexOf("(ETA: in 00:01:00; at Mon, 2026-12-07 13:25:00)") + start;
         lines.subList(start, end).clear();
         Report r = JcstressGate.judge(Pass.TESTS, List.of(ADD, GRACE_PERIOD), JcstressLog.parse(lines),
-                JcstressGateTest::real, 100, List.of(), false);
+                JcstressGateTest::real, 100);
         assertFailed(r.verdicts().get(0), "do not add up to jcstress's summary");
         assertFailed(r.verdicts().get(0), "did not run in configuration");
         assertEquals(Status.RACED, r.verdicts().get(1).status());
@@ -320,7 +245,7 @@ class JcstressGateTest {
 
     @Test
     void anEmptyListFails() {
-        Report r = judge(Pass.TESTS, "tests.log", List.of(), JcstressGateTest::real, 100, List.of());
+        Report r = judge(Pass.TESTS, "tests.log", List.of(), JcstressGateTest::real, 100);
         assertTrue(r.failed());
         assertEquals(List.of("no test listed"), r.problems());
     }
