@@ -8,7 +8,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /**
- * The {@code gtramp} command line: the entry point of {@code ./gtramp}.
+ * The {@code gtramp} command line: the entry point of {@code bin/gtramp}.
  */
 @Command(name = "gtramp",
         mixinStandardHelpOptions = true,

@@ -11,7 +11,7 @@ import java.io.StringWriter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@code gtramp image} as a user runs it, through the same picocli setup as {@code ./gtramp}. */
+/** {@code gtramp image} as a user runs it, through the same picocli setup as {@code bin/gtramp}. */
 class ImageCommandTest {
 
     private record Run(int exit, String out, String err) {

@@ -9,7 +9,7 @@ import java.nio.file.StandardCopyOption;
 /**
  * Generates the embedded image snapshot from raw BTF and kallsyms (either may be xz-compressed):
  * the source of {@link KernelImage#LINUX_618_RESOURCE}, regenerated with
- * {@code ./gtramp image snapshot --btf ... --kallsyms ... --out ...}. A build test regenerates it
+ * {@code bin/gtramp image snapshot --btf ... --kallsyms ... --out ...}. A build test regenerates it
  * from the committed test data and fails if the committed snapshot differs.
  */
 public final class SnapshotGenerator {

@@ -46,7 +46,7 @@ class KernelImageTest {
     @Test
     void embeddedSnapshotIsExactlyWhatTheGeneratorMakesFromTheRealData() throws IOException {
         assertArrayEquals(ImageSnapshot.encode(fromFiles), ImageSnapshot.encode(KernelImage.linux618()),
-                "the committed snapshot is stale: regenerate it with ./gtramp image snapshot");
+                "the committed snapshot is stale: regenerate it with bin/gtramp image snapshot");
     }
 
     @Test
