@@ -17,7 +17,8 @@ import java.util.List;
 /**
  * {@code struct bpf_tramp_image}: the code {@code arch_prepare_bpf_trampoline} generates for one
  * set of programs, immutable once built. A change to a trampoline's programs builds a new image and
- * swaps the call site's target to it; the old one is retired with {@link #put}.
+ * swaps the call site's target to it; the old one is retired with {@code bpf_tramp_image_put}
+ * ({@code Trampolines.imagePut}).
  *
  * <p>The code, in the order x86 emits it ({@link #enter}):
  * <ol>
@@ -28,7 +29,7 @@ import java.util.List;
  *     result branches to {@code do_fexit}, skipping the remaining fmod_ret programs and the
  *     function ({@code invoke_bpf_mod_ret});</li>
  * <li>the origin call, its return value stored in the slot, then {@code ip_after_call}: five bytes of
- *     NOP that {@link #put} patches into a jump to {@code ip_epilogue};</li>
+ *     NOP that {@code bpf_tramp_image_put} patches into a jump to {@code ip_epilogue};</li>
  * <li>{@code do_fexit}: each fexit program, seeing the return slot;</li>
  * <li>{@code ip_epilogue}: {@code __bpf_tramp_exit(im)}, the {@code percpu_ref_put}, and return to
  *     the function's caller ({@code BPF_TRAMP_F_SKIP_FRAME}).</li>

@@ -62,7 +62,7 @@ public final class FaultPoint {
      *
      * @param culprit what failed, e.g. {@code "kmalloc of 64 bytes for kfunc_md"}; pass a constant
      *                on hot paths, or test {@link #shouldFail()} and build the message only then
-     * @throws KernelException {@code errno}, "fault injected at <point>: <culprit>"
+     * @throws KernelException {@code errno}, "fault injected at {@literal <point>: <culprit>}"
      */
     public void check(Errno errno, String culprit) {
         if (shouldFail()) {

@@ -1,0 +1,4 @@
+/**
+ * The {@code gtramp} command line (picocli): {@code study} and {@code image}.
+ */
+package dev.gtramp.cli;
