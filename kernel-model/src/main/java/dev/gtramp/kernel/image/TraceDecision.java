@@ -28,7 +28,7 @@ package dev.gtramp.kernel.image;
  * reported, in exchange for deciding from the data alone.
  */
 public enum TraceDecision {
-    TRACEABLE("has a patch site"),
+    TRACEABLE("no rule excludes it; a patch site assumed (BTF and kallsyms do not carry __mcount_loc)"),
     NOT_IN_KALLSYMS("in BTF but no text symbol in kallsyms (inlined, or not in the core kernel)"),
     ENTRY_TEXT("in .entry.text/.irqentry.text, built without fentry sites"),
     NOINSTR_TEXT("in .noinstr.text (noinstr implies notrace)"),

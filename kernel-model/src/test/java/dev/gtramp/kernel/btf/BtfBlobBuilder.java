@@ -63,7 +63,7 @@ final class BtfBlobBuilder {
         return raw(0, info(BtfKind.ARRAY, 0, false), 0, elem, index, nelems);
     }
 
-    /** members: name, type, offset word (bit offset, or bitfield size << 24 | offset with kflag). */
+    /** members: name, type, offset word (bit offset, or {@code bitfield size << 24 | offset} with kflag). */
     int composite(BtfKind kind, String name, int size, boolean kflag, Object... members) {
         int n = members.length / 3;
         int[] w = new int[3 + 3 * n];
