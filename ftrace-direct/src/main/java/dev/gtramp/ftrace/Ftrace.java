@@ -1,12 +1,10 @@
 package dev.gtramp.ftrace;
 
 import dev.gtramp.kernel.CallTarget;
-import dev.gtramp.kernel.EntrySite;
 import dev.gtramp.kernel.Errno;
 import dev.gtramp.kernel.Kernel;
 import dev.gtramp.kernel.KernelException;
-import dev.gtramp.kernel.KernelFunction;
-import dev.gtramp.kernel.PaddingInsn;
+import dev.gtramp.kernel.text.TextPoker;
 
 import java.util.List;
 import java.util.Optional;
@@ -600,63 +598,11 @@ public final class Ftrace {
     }
 
     // ---------------------------------------------------------------------------------------
-    // Function padding (per-function storage)
-
-    /**
-     * {@code kfunc_md_arch_poke}: writes {@code insn} (a {@link PaddingInsn} word, such as
-     * {@code mov $index, %eax}) at the head of the 16 bytes of padding before {@code f}, with one
-     * {@code text_poke} and one {@code text_poke_sync} under {@code text_mutex}. Costs one
-     * {@link Cost#TEXT_POKES} and one {@link Cost#CORE_SYNCS}.
-     *
-     * @throws KernelException EINVAL naming the function if it belongs to another kernel or has no
-     *                         padding, or if {@code insn} is not an instruction for the padding;
-     *                         nothing is written then
-     */
-    public void textPokePadding(KernelFunction f, long insn) {
-        textPokePaddingBatch(List.of(f), new long[] {insn});
-    }
-
-    /**
-     * {@link #textPokePadding} for many functions with a single sync: {@code insns[i]} goes into the
-     * padding of {@code fs.get(i)}, every poke first and then one {@code text_poke_sync}. Costs
-     * {@code fs.size()} {@link Cost#TEXT_POKES} and one {@link Cost#CORE_SYNCS} (none for an empty
-     * list). Every function and word is checked before anything is written.
-     *
-     * @throws KernelException EINVAL if the lengths differ, or as {@link #textPokePadding} for any
-     *                         element; nothing is written then
-     */
-    public void textPokePaddingBatch(List<KernelFunction> fs, long[] insns) {
-        if (fs.size() != insns.length) {
-            throw new KernelException(Errno.EINVAL, fs.size() + " functions but " + insns.length + " instructions");
-        }
-        EntrySite[] padded = new EntrySite[fs.size()];
-        for (int i = 0; i < padded.length; i++) {
-            KernelFunction f = fs.get(i);
-            if (f.kernel() != kernel) {
-                throw new KernelException(Errno.EINVAL, f.name() + " is a function of another kernel");
-            }
-            padded[i] = f.site();
-            padded[i].checkPadding(insns[i]);
-        }
-        if (padded.length == 0) {
-            return;
-        }
-        TextPoker poker = ctx.poker;
-        ReentrantLock textMutex = poker.textMutex();
-        textMutex.lock();
-        try {
-            poker.pokePadding(padded, insns);
-        } finally {
-            textMutex.unlock();
-        }
-    }
-
-    // ---------------------------------------------------------------------------------------
     // Inspection
 
     /** A snapshot of the cost counters. */
     public FtraceCosts costs() {
-        return FtraceCosts.of(ctx.costs);
+        return FtraceCosts.of(ctx.costs, ctx.poker);
     }
 
     /** The registered ops, head of {@code ftrace_ops_list} first. */

@@ -3,6 +3,7 @@ package dev.gtramp.ftrace;
 import dev.gtramp.kernel.CallTarget;
 import dev.gtramp.kernel.Kernel;
 import dev.gtramp.kernel.mm.Allocator;
+import dev.gtramp.kernel.text.TextPoker;
 
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.ReentrantLock;
@@ -10,7 +11,7 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The state every part of one kernel's ftrace shares: the globals of {@code kernel/trace/ftrace.c}
  * that more than one part reads ({@code ftrace_lock}, {@code EMPTY_HASH}, {@code ftrace_ops_list},
- * {@code direct_functions}), the text patcher and the cost counters.
+ * {@code direct_functions}), the kernel's text patcher and the cost counters.
  *
  * <p>Invariant: each mutable field has one writer. {@link #opsList} is written only by
  * {@link Ftrace} under {@code ftrace_lock}; {@link #directFunctions} only by {@link FtraceDirect}
@@ -34,7 +35,7 @@ final class FtraceContext {
     FtraceContext(Kernel kernel) {
         this.kernel = kernel;
         this.allocator = kernel.allocator();
-        this.poker = new TextPoker(kernel, costs);
+        this.poker = TextPoker.of(kernel);
         this.emptyHash = allocator.alloc(new FtraceHash(0, 1));
         this.directFunctions = emptyHash;
     }

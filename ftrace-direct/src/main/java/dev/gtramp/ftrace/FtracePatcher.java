@@ -4,6 +4,7 @@ import dev.gtramp.kernel.CallTarget;
 import dev.gtramp.kernel.Errno;
 import dev.gtramp.kernel.KernelException;
 import dev.gtramp.kernel.fault.FaultPoint;
+import dev.gtramp.kernel.text.TextPoker;
 
 import java.util.ArrayList;
 import java.util.List;
