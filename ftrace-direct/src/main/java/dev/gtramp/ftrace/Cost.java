@@ -2,7 +2,8 @@ package dev.gtramp.ftrace;
 
 /**
  * The work ftrace does for its users, counted exactly per kernel: what the scaling study reports
- * for each design. Each constant names the kernel code that does the work.
+ * for each design. Each constant names the kernel code that does the work. The first four are
+ * counted by the kernel's text patcher ({@code dev.gtramp.kernel.text.TextPoker}) for every poke.
  */
 public enum Cost {
     /** {@code text_poke}: one write of one instruction's bytes (an int3, a tail, a first byte). */

@@ -1,12 +1,17 @@
 package dev.gtramp.ftrace;
 
+import dev.gtramp.kernel.text.TextPoker;
+
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * An immutable snapshot of a kernel's ftrace {@link Cost} counters. Take one before and one after
- * an operation and {@link #minus} them to get what the operation cost.
+ * an operation and {@link #minus} them to get what the operation cost. The text-patching counters
+ * ({@link Cost#TEXT_POKES}, {@link Cost#POKE_BATCHES}, {@link Cost#CORE_SYNCS},
+ * {@link Cost#SITES_PATCHED}) are the kernel's {@link TextPoker}'s: every poke, ftrace's or not
+ * (the md index in a function's padding).
  */
 public final class FtraceCosts {
     private final long[] values;
@@ -15,11 +20,16 @@ public final class FtraceCosts {
         this.values = values;
     }
 
-    static FtraceCosts of(AtomicLongArray live) {
+    /** ftrace's own counters, with the text patcher's in their places. */
+    static FtraceCosts of(AtomicLongArray live, TextPoker poker) {
         long[] v = new long[live.length()];
         for (int i = 0; i < v.length; i++) {
             v[i] = live.get(i);
         }
+        v[Cost.TEXT_POKES.ordinal()] = poker.textPokes();
+        v[Cost.POKE_BATCHES.ordinal()] = poker.pokeBatches();
+        v[Cost.CORE_SYNCS.ordinal()] = poker.coreSyncs();
+        v[Cost.SITES_PATCHED.ordinal()] = poker.sitesPatched();
         return new FtraceCosts(v);
     }
 

@@ -49,6 +49,21 @@ public final class FtraceHash extends KernelObject {
         this.directs = new CallTarget[cap];
     }
 
+    /** The number of entries of {@code h}, 0 for {@code null} ({@code EMPTY_HASH}). */
+    static int countOf(FtraceHash h) {
+        return h == null ? 0 : h.count();
+    }
+
+    /** {@code ftrace_hash_empty} of a hash that may be {@code null} ({@code EMPTY_HASH}). */
+    static boolean empty(FtraceHash h) {
+        return h == null || h.count() == 0;
+    }
+
+    /** {@code fls}: the position of the highest set bit, 1-based; 0 for 0 (how hashes are sized). */
+    static int fls(int x) {
+        return 32 - Integer.numberOfLeadingZeros(x);
+    }
+
     /** The number of entries ({@code hash->count}). */
     public int count() {
         guard();

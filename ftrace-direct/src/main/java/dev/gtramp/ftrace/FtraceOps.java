@@ -51,6 +51,18 @@ public final class FtraceOps {
         /** {@code null} is {@code EMPTY_HASH}. */
         volatile FtraceHash filter;
         volatile FtraceHash notrace;
+
+        /** {@code hash_contains_ip}: whether the filter (empty: every function) has {@code ip} and notrace does not. */
+        boolean containsIp(long ip) {
+            FtraceHash f = filter;
+            return (f == null || f.count() == 0 || f.contains(ip)) && !inNotrace(ip);
+        }
+
+        /** Whether the notrace set has {@code ip}. */
+        boolean inNotrace(long ip) {
+            FtraceHash n = notrace;
+            return n != null && n.count() != 0 && n.contains(ip);
+        }
     }
 
     private final String name;

@@ -4,6 +4,7 @@ import dev.gtramp.kernel.CallTarget;
 import dev.gtramp.kernel.Kernel;
 import dev.gtramp.kernel.KernelFunction;
 import dev.gtramp.kernel.image.KernelImage;
+import dev.gtramp.kernel.text.TextPoker;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

@@ -4,7 +4,9 @@ import dev.gtramp.kernel.CallTarget;
 import dev.gtramp.kernel.Cpu;
 import dev.gtramp.kernel.Kernel;
 import dev.gtramp.kernel.KernelFunction;
+import dev.gtramp.kernel.PaddingInsn;
 import dev.gtramp.kernel.image.KernelImage;
+import dev.gtramp.kernel.text.TextPoker;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -16,10 +18,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A CPU calling a function over and over while another thread attaches and detaches a direct
- * trampoline on it a few hundred times: every call returns the body's value or the trampoline's,
- * never a fault, and no object is used after its free. (The jcstress suite proves the same race
- * exhaustively, with a broken patcher it catches.)
+ * ftrace on the kernel's text patcher. A CPU calling a function over and over while another thread
+ * attaches and detaches a direct trampoline on it a few hundred times: every call returns the
+ * body's value or the trampoline's, never a fault, and no object is used after its free. (The
+ * jcstress suite proves the same race exhaustively, with a broken patcher it catches.) And ftrace's
+ * costs count every poke of the kernel, its own and the padding's.
  */
 class TextPokerTest {
     record Tramp() implements CallTarget {
@@ -74,6 +77,20 @@ class TextPokerTest {
             assertNull(f.site().read());
             assertTrue(olds.get() > 0, "calls: " + olds + " old, " + news + " new");
             assertEquals(0, kernel.allocator().violations());
+        }
+    }
+
+    @Test
+    void ftraceCostsCountPaddingPokes() {
+        try (Kernel kernel = Kernel.boot(KernelImage.linux618())) {
+            Ftrace ftrace = Ftrace.of(kernel);
+            FtraceCosts before = ftrace.costs();
+            TextPoker.of(kernel).pokePadding(kernel.function("bpf_fentry_test1"), PaddingInsn.movEaxImm32(7));
+            FtraceCosts cost = ftrace.costs().minus(before);
+            assertEquals(1, cost.get(Cost.TEXT_POKES));
+            assertEquals(1, cost.get(Cost.CORE_SYNCS));
+            assertEquals(0, cost.get(Cost.POKE_BATCHES), "no text_poke_bp_batch: the padding is not executed");
+            assertEquals(0, cost.get(Cost.SITES_PATCHED));
         }
     }
 }

@@ -1,12 +1,12 @@
 package dev.gtramp.trampoline;
 
-import dev.gtramp.ftrace.Ftrace;
 import dev.gtramp.kernel.Frame;
 import dev.gtramp.kernel.Kernel;
 import dev.gtramp.kernel.KernelFunction;
 import dev.gtramp.kernel.PaddingInsn;
 import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.mm.KernelObject;
+import dev.gtramp.kernel.text.TextPoker;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -52,7 +52,7 @@ final class PaddingMdIndex implements KfuncMdIndex {
     }
 
     private final Kernel kernel;
-    private final Ftrace ftrace;
+    private final TextPoker poker;
     /** {@link UnsafeVariant#PADDING_MD_ARRAY_PUBLISH_BEFORE_COPY}, for the stress suite. */
     private final boolean publishBeforeCopy;
     /** {@link UnsafeVariant#PADDING_MD_ARRAY_FREE_AT_ONCE}, for the stress suite. */
@@ -76,9 +76,9 @@ final class PaddingMdIndex implements KfuncMdIndex {
      */
     private final Map<KernelFunction, KfuncMd> unindexed = new HashMap<>();
 
-    PaddingMdIndex(Kernel kernel, Ftrace ftrace) {
+    PaddingMdIndex(Kernel kernel) {
         this.kernel = kernel;
-        this.ftrace = ftrace;
+        this.poker = TextPoker.of(kernel);
         Set<UnsafeVariant> unsafe = kernel.config().unsafeVariants();
         this.publishBeforeCopy = unsafe.contains(UnsafeVariant.PADDING_MD_ARRAY_PUBLISH_BEFORE_COPY);
         this.freeArrayAtOnce = unsafe.contains(UnsafeVariant.PADDING_MD_ARRAY_FREE_AT_ONCE);
@@ -145,7 +145,7 @@ final class PaddingMdIndex implements KfuncMdIndex {
             }
             // Release: the md is fully built before a caller can read it from the slot.
             SLOT.setRelease(a.mds, slot, md);
-            ftrace.textPokePadding(md.function, PaddingInsn.movEaxImm32(slot));
+            poker.pokePadding(md.function, PaddingInsn.movEaxImm32(slot));
         } catch (RuntimeException e) {
             // No padding points at the slot: nothing can have found the md there.
             if (a != null && slot < a.mds.length) {
@@ -196,7 +196,7 @@ final class PaddingMdIndex implements KfuncMdIndex {
             size--;
             return;
         }
-        ftrace.textPokePadding(md.function, PaddingInsn.NOP_WORD);
+        poker.pokePadding(md.function, PaddingInsn.NOP_WORD);
         size--;
         if (slotFreedAtUnpublish) {
             // Broken on purpose: the slot goes back while callers may still hold the old index.

@@ -86,7 +86,7 @@ public final class Trampolines {
 
     private KfuncMdIndex newMdIndex(TrampolinesConfig c) {
         if (c.multiLinkMode() == MultiLinkMode.GLOBAL_PADDING) {
-            return new PaddingMdIndex(kernel, ftrace);
+            return new PaddingMdIndex(kernel);
         }
         return c.mdTable() == KfuncMdTableKind.NON_BLOCKING_HASH_MAP
                 ? new NonBlockingMdIndex()

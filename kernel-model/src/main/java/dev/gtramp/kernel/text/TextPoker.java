@@ -1,14 +1,19 @@
-package dev.gtramp.ftrace;
+package dev.gtramp.kernel.text;
 
 import dev.gtramp.kernel.CallTarget;
 import dev.gtramp.kernel.EntrySite;
+import dev.gtramp.kernel.Errno;
 import dev.gtramp.kernel.Frame;
 import dev.gtramp.kernel.Int3Handler;
 import dev.gtramp.kernel.Kernel;
+import dev.gtramp.kernel.KernelException;
+import dev.gtramp.kernel.KernelFunction;
+import dev.gtramp.kernel.PaddingInsn;
 import dev.gtramp.kernel.UnsafeVariant;
 
+import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerArray;
-import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -32,7 +37,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * once the first sync has returned. ftrace sites are 5-byte instructions, so every batch costs
  * exactly three syncs and three pokes per site.
  *
- * <p>All writers hold {@code text_mutex}; the int3 path is lock-free and allocation-free.
+ * <p>It also writes the instruction at the head of a function's padding ({@link #pokePadding},
+ * {@code kfunc_md_arch_poke}): a {@code text_poke} and a {@code text_poke_sync}, no int3.
+ *
+ * <p>One per kernel ({@link #of}); its counters are every text poke of the kernel, which ftrace
+ * reports among its costs. All writers hold {@code text_mutex}; the int3 path is lock-free and
+ * allocation-free.
  */
 public final class TextPoker implements Int3Handler {
     /** {@code TEXT_POKE_ARRAY_MAX}: {@code PAGE_SIZE / sizeof(struct smp_text_poke_loc)} = 4096 / 16. */
@@ -41,8 +51,15 @@ public final class TextPoker implements Int3Handler {
     private static final int REF_STRIDE = 16;
 
     private final Kernel kernel;
-    private final AtomicLongArray costs;
     private final boolean withoutInt3;
+    /** {@code text_poke}s: one write of one instruction's bytes (an int3, a tail, a first byte, a padding word). */
+    private final AtomicLong textPokes = new AtomicLong();
+    /** {@code smp_text_poke_batch_finish} runs with at least one site. */
+    private final AtomicLong pokeBatches = new AtomicLong();
+    /** {@code text_poke_sync}s. */
+    private final AtomicLong coreSyncs = new AtomicLong();
+    /** Entry sites a batch rewrote. */
+    private final AtomicLong sitesPatched = new AtomicLong();
     /** {@code text_mutex}. */
     private final ReentrantLock textMutex = new ReentrantLock();
 
@@ -56,16 +73,20 @@ public final class TextPoker implements Int3Handler {
     /** {@code text_poke_array_refs}: per CPU, 1 while a batch is live plus one per running handler. */
     private final AtomicIntegerArray refs;
 
-    TextPoker(Kernel kernel, AtomicLongArray costs) {
+    private TextPoker(Kernel kernel) {
         this.kernel = kernel;
-        this.costs = costs;
         this.withoutInt3 = kernel.config().unsafeVariants().contains(UnsafeVariant.TEXT_POKE_WITHOUT_INT3);
         this.refs = new AtomicIntegerArray(kernel.cpuCount() * REF_STRIDE);
         kernel.installInt3Handler(this);
     }
 
+    /** The text patcher of {@code kernel}, created (and its int3 handler installed) on first use. */
+    public static TextPoker of(Kernel kernel) {
+        return kernel.subsystem(TextPoker.class, TextPoker::new);
+    }
+
     /** {@code text_mutex}, which every writer of kernel text holds. */
-    ReentrantLock textMutex() {
+    public ReentrantLock textMutex() {
         return textMutex;
     }
 
@@ -74,7 +95,7 @@ public final class TextPoker implements Int3Handler {
      * {@code null} for the NOP). Flushes the queue first if it is full or {@code site} is below the
      * last queued address, as the kernel does. Caller holds {@link #textMutex()}.
      */
-    void queue(EntrySite site, CallTarget target) {
+    public void queue(EntrySite site, CallTarget target) {
         assert textMutex.isHeldByCurrentThread();
         if (nrEntries == TEXT_POKE_ARRAY_MAX || (nrEntries > 0 && ips[nrEntries - 1] > site.ip())) {
             finish();
@@ -90,7 +111,7 @@ public final class TextPoker implements Int3Handler {
      * {@code smp_text_poke_batch_finish}: writes the queued sites in three synchronised phases and
      * empties the queue. No-op when the queue is empty. Caller holds {@link #textMutex()}.
      */
-    void finish() {
+    public void finish() {
         assert textMutex.isHeldByCurrentThread();
         int nr = nrEntries;
         if (nr == 0) {
@@ -142,14 +163,14 @@ public final class TextPoker implements Int3Handler {
     }
 
     private void sync(int pokes) {
-        costs.addAndGet(Cost.TEXT_POKES.ordinal(), pokes);
+        textPokes.addAndGet(pokes);
         kernel.syncCores();
-        costs.incrementAndGet(Cost.CORE_SYNCS.ordinal());
+        coreSyncs.incrementAndGet();
     }
 
     private void endBatch(int nr) {
-        costs.incrementAndGet(Cost.POKE_BATCHES.ordinal());
-        costs.addAndGet(Cost.SITES_PATCHED.ordinal(), nr);
+        pokeBatches.incrementAndGet();
+        sitesPatched.addAndGet(nr);
         for (int i = 0; i < nr; i++) {
             sites[i] = null;
             newOperands[i] = null;
@@ -162,26 +183,83 @@ public final class TextPoker implements Int3Handler {
      * an entry site ({@code ftrace_update_ftrace_func} patches the {@code ftrace_call} site with a
      * single-entry batch: three syncs).
      */
-    void singleBatchSyncs() {
+    public void singleBatchSyncs() {
         for (int i = 0; i < 3; i++) {
             sync(1);
         }
-        costs.incrementAndGet(Cost.POKE_BATCHES.ordinal());
+        pokeBatches.incrementAndGet();
     }
 
     /**
-     * {@code text_poke} of the instruction at the head of each site's padding, then one
-     * {@code text_poke_sync}. No int3 is needed: no CPU executes the padding, readers load it as
-     * data, and the 5-byte word is written at once. Counts a poke per site and one core sync, not a
-     * batch: nothing goes through {@code text_poke_bp_batch}. Caller holds {@link #textMutex()} and
-     * has checked every word ({@code EntrySite.checkPadding}).
+     * {@code kfunc_md_arch_poke}: writes {@code insn} (a {@link PaddingInsn} word, such as
+     * {@code mov $index, %eax}) at the head of the 16 bytes of padding before {@code f}, with one
+     * {@code text_poke} and one {@code text_poke_sync} under {@code text_mutex}. Counts one
+     * {@link #textPokes} and one {@link #coreSyncs}.
+     *
+     * @throws KernelException EINVAL naming the function if it belongs to another kernel or has no
+     *                         padding, or if {@code insn} is not an instruction for the padding;
+     *                         nothing is written then
      */
-    void pokePadding(EntrySite[] padded, long[] insns) {
-        assert textMutex.isHeldByCurrentThread();
-        for (int i = 0; i < padded.length; i++) {
-            padded[i].pokePadding(insns[i]);
+    public void pokePadding(KernelFunction f, long insn) {
+        pokePaddingBatch(List.of(f), new long[] {insn});
+    }
+
+    /**
+     * {@link #pokePadding} for many functions with a single sync: {@code insns[i]} goes into the
+     * padding of {@code fs.get(i)}, every poke first and then one {@code text_poke_sync}. Counts
+     * {@code fs.size()} {@link #textPokes} and one {@link #coreSyncs} (none for an empty list).
+     * No int3 is needed: no CPU executes the padding, readers load it as data, and the 5-byte word
+     * is written at once. Nothing goes through {@code text_poke_bp_batch}, so no batch is counted.
+     * Every function and word is checked before anything is written.
+     *
+     * @throws KernelException EINVAL if the lengths differ, or as {@link #pokePadding} for any
+     *                         element; nothing is written then
+     */
+    public void pokePaddingBatch(List<KernelFunction> fs, long[] insns) {
+        if (fs.size() != insns.length) {
+            throw new KernelException(Errno.EINVAL, fs.size() + " functions but " + insns.length + " instructions");
         }
-        sync(padded.length);
+        EntrySite[] padded = new EntrySite[fs.size()];
+        for (int i = 0; i < padded.length; i++) {
+            KernelFunction f = fs.get(i);
+            if (f.kernel() != kernel) {
+                throw new KernelException(Errno.EINVAL, f.name() + " is a function of another kernel");
+            }
+            padded[i] = f.site();
+            padded[i].checkPadding(insns[i]);
+        }
+        if (padded.length == 0) {
+            return;
+        }
+        textMutex.lock();
+        try {
+            for (int i = 0; i < padded.length; i++) {
+                padded[i].pokePadding(insns[i]);
+            }
+            sync(padded.length);
+        } finally {
+            textMutex.unlock();
+        }
+    }
+
+    /** {@code text_poke}s so far: one write of one instruction's bytes. */
+    public long textPokes() {
+        return textPokes.get();
+    }
+
+    /** Batches written so far ({@code smp_text_poke_batch_finish} with at least one site). */
+    public long pokeBatches() {
+        return pokeBatches.get();
+    }
+
+    /** {@code text_poke_sync}s so far (each an {@code on_each_cpu(do_sync_core)}). */
+    public long coreSyncs() {
+        return coreSyncs.get();
+    }
+
+    /** Entry sites rewritten by batches so far. */
+    public long sitesPatched() {
+        return sitesPatched.get();
     }
 
     /**
