@@ -16,10 +16,13 @@ import java.util.EnumSet;
  * on purpose: the resurrect switches the ref back to percpu mode without waiting for the kill's
  * switch to atomic mode, still waiting for its grace period, and zeroes CPU 0's per-CPU count
  * before the kill's callback folds it. CPU 0's reference is lost, so the final kill's count reaches
- * zero while CPU 0 still holds it, or the count the resurrect biased while the kill's fold was still
- * to come goes wrong first. Must show an early release ({@code *, 1, *, *}; CPU 0's last put then
- * goes below zero) or a put below zero ({@code *, *, -1, *}: a put of CPU 0 found the count
- * corrupted while the final kill waited for the late callback).
+ * zero while CPU 0 still holds it; or, more often, the count goes wrong first: the resurrect adds
+ * {@code PERCPU_COUNT_BIAS} while the kill's fold, which takes it out, is still to come, and a put of
+ * CPU 0 on the atomic count (the final kill has set {@code __PERCPU_REF_DEAD} and waits for the late
+ * callback) finds the count holding the bias twice, which the model's signed count shows as below
+ * zero (the kernel's, where twice the bias wraps to 0, would reach zero early). Must show an early
+ * release ({@code *, 1, *, *}; CPU 0's last put then goes below zero) or a put below zero
+ * ({@code *, *, -1, *}).
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link ResurrectGet} and inherited.
  */

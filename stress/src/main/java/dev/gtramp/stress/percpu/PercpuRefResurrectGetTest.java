@@ -14,9 +14,9 @@ import java.util.Set;
  *
  * <p>Its outcomes, the FORBIDDEN one included, are declared on {@link ResurrectGet} and inherited.
  *
- * <p>Its racy outcome, the interleaving it is about, is {@code 0, 0, 1, 1}: CPU 0 found the ref dead
- * and later got it live again, so the resurrect landed among its calls, and every reference was
- * still counted once. The gate fails it unless that outcome occurs.
+ * <p>Its racy outcome, the interleaving it is about, is {@code 0, 0, 1, 1}: a whole kernel call of
+ * CPU 0, its {@code tryget_live}, get and puts, ran while the resurrect waited for the kill's switch,
+ * and every reference was still counted once. The gate fails it unless that outcome occurs.
  */
 @RacyOutcome("0, 0, 1, 1")
 @JCStressTest

@@ -21,14 +21,14 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * <pre>
  *   cpu 0 (holds 1 ref)                          killer
  *   until the killer is done, kernel calls:      percpu_ref_kill_and_confirm(ref, confirm)
- *     c = kills confirmed                        (wait for a whole call of CPU 0)
- *     live = percpu_ref_tryget_live(ref)         (CPU 0's softirq may now run the callback)
- *     r1 |= live &amp;&amp; (c == 2 ||                   resurrecting = 1
- *                 c == 1 &amp;&amp; !resurrecting)       percpu_ref_resurrect(ref)
- *     r4 |= live after a failed one                (waits for the kill's switch)
- *     percpu_ref_get(ref); r2 |= released        (wait for a whole call of CPU 0)
+ *     c = kills confirmed                        (CPU 0's softirq may now run the callback)
+ *     live = percpu_ref_tryget_live(ref)         resurrecting = 1
+ *     r1 |= live &amp;&amp; (c == 2 ||                   percpu_ref_resurrect(ref)
+ *                 c == 1 &amp;&amp; !resurrecting)         (waits for the kill's switch)
+ *     percpu_ref_get(ref); r2 |= released        resurrected = 1
  *     percpu_ref_put(ref)                        percpu_ref_kill_and_confirm(ref, confirm)
  *     if (live) percpu_ref_put(ref)
+ *     r4 |= the call ran inside the resurrect
  *     (end of call: rcu_qs(); then, as softirq, the RCU callbacks queued so far:
  *      a grace period, the switch to atomic mode, confirm)
  *   r2 |= released; percpu_ref_put(ref)
@@ -38,9 +38,8 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * The ref is made with {@code PERCPU_REF_ALLOW_REINIT}, so its per-CPU counters survive a kill.
  * CPU 0 holds a reference, taken in percpu mode before the trial, and meanwhile takes and drops
  * more, one {@code tryget_live} and one {@code get} per kernel call; it also runs the RCU callbacks,
- * as the softirq of the CPU that queued them would. The killer kills the ref and, once a whole call
- * of CPU 0 has met it dead, lets CPU 0 run the kill's callback and at once resurrects the ref; once
- * a whole call has met it revived, it kills it again.
+ * as the softirq of the CPU that queued them would. The killer kills the ref, at once resurrects
+ * it, and kills it again.
  *
  * <p>The resurrect clears {@code __PERCPU_REF_DEAD} at once (from then on {@code tryget_live}
  * succeeds, on the atomic count) and then finds the kill's switch to atomic mode in flight
@@ -48,17 +47,17 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * folded yet). It must wait for that switch ({@code __percpu_ref_switch_mode}) before it zeroes the
  * per-CPU counters and clears {@code __PERCPU_REF_ATOMIC}: a resurrect that zeroes them first loses
  * the reference CPU 0 counted there, and the kill's late callback folds the new per-CPU counts a
- * second time. CPU 0's gets and {@code tryget_live}s meet the ref in every mode: percpu, atomic and
- * dead, atomic and live again (during the resurrect's wait), percpu, and dead again. The first
- * kill's confirmation may run after the resurrect began, so only the final one's forbids a
+ * second time. While the resurrect waits, CPU 0 runs the kill's callback and goes on calling, so
+ * its gets and {@code tryget_live}s run inside the resurrect, on a ref that is atomic and live
+ * again; before and after it they meet the ref percpu, dead, percpu again and dead again. The first
+ * kill's confirmation runs after the resurrect began, so only the final kill's forbids a
  * {@code tryget_live} outright.
  *
- * <p>Outcomes {@code (r1, r2, r3, r4)}; {@code r4} is 1 if CPU 0 saw {@code tryget_live} fail and
- * then succeed, i.e. met the ref dead and then resurrected:
+ * <p>Outcomes {@code (r1, r2, r3, r4)}; {@code r4} is 1 if a whole call of CPU 0 ran between the
+ * start of the resurrect and its return:
  * <ul>
- *   <li>{@code 0, 0, 1, 1}: CPU 0 met the resurrect; counted once, released once at the end;</li>
- *   <li>{@code 0, 0, 1, 0}: counted once, released once, but no call of CPU 0 saw the ref dead and
- *       then live (it was descheduled across the whole dead window);</li>
+ *   <li>{@code 0, 0, 1, 1}: CPU 0's gets raced the resurrect; counted once, released once at the end;</li>
+ *   <li>{@code 0, 0, 1, 0}: counted once, released once, but no call of CPU 0 fell inside the resurrect;</li>
  *   <li>{@code 1, *, *, *}: FORBIDDEN, {@code tryget_live} succeeded on a ref whose kill was confirmed;</li>
  *   <li>{@code *, 1, *, *}: FORBIDDEN, the release ran while CPU 0 held its reference (a get was lost);</li>
  *   <li>anything else: FORBIDDEN (the release ran other than once, a put went below zero
@@ -78,10 +77,8 @@ public abstract class ResurrectGet extends PercpuTrial {
     /** Kills so far, each with a {@code call_rcu} for CPU 0 to run. */
     volatile int kills;
     volatile boolean killerDone;
-    /** CPU 0's kernel calls so far (CPU 0 writes it alone). */
-    volatile int calls;
-    /** Set by CPU 0 when its calls are over (or one failed). */
-    volatile boolean cpu0Stopped;
+    /** Set by the killer once {@code percpu_ref_resurrect} has returned. */
+    volatile boolean resurrected;
     /** CPU 0's: the kills whose callbacks it has run. */
     private int callbacksRun;
 
@@ -95,19 +92,14 @@ public abstract class ResurrectGet extends PercpuTrial {
         cpu0.bind();
         long deadline = System.nanoTime() + TrialDomain.PATIENCE_NANOS;
         try {
-            boolean sawDead = false;
             do {
+                boolean inResurrect = resurrecting && !resurrected;
                 cpu0.readLock();
                 try {
                     int c = confirms;
                     boolean live = ref.tryGetLive(cpu0);
                     if (live && (c >= 2 || c == 1 && !resurrecting)) {
                         r.r1 = 1;
-                    }
-                    if (!live) {
-                        sawDead = true;
-                    } else if (sawDead) {
-                        r.r4 = 1;
                     }
                     ref.get(cpu0);
                     if (released()) {
@@ -121,7 +113,9 @@ public abstract class ResurrectGet extends PercpuTrial {
                     // The end of the call, even one that failed: the softirq below must not run inside it.
                     cpu0.readUnlock();
                 }
-                calls++;
+                if (inResurrect && !resurrected) {
+                    r.r4 = 1;
+                }
                 runCallbacks();
                 if (System.nanoTime() - deadline > 0) {
                     r.r4 = 2;
@@ -136,7 +130,6 @@ public abstract class ResurrectGet extends PercpuTrial {
         } catch (KernelException e) {
             error = true;
         } finally {
-            cpu0Stopped = true;
             // The killer may wait for a kill's switch: keep running the callbacks until it is done.
             while (!killerDone && System.nanoTime() - deadline < 0) {
                 runCallbacks();
@@ -164,14 +157,10 @@ public abstract class ResurrectGet extends PercpuTrial {
     final void killResurrectKill() {
         try {
             ref.killAndConfirm(x -> confirms++);
-            // Dead until a whole call of CPU 0 has met it so; only then may CPU 0's softirq run the
-            // kill's callback, which the resurrect then finds in flight.
-            awaitCallOfCpu0();
             kills = 1;
             resurrecting = true;
             ref.resurrect();
-            // Live until a whole call of CPU 0 has met it revived.
-            awaitCallOfCpu0();
+            resurrected = true;
             ref.killAndConfirm(x -> confirms++);
             kills = 2;
         } catch (KernelException e) {
@@ -179,12 +168,6 @@ public abstract class ResurrectGet extends PercpuTrial {
         } finally {
             killerDone = true;
         }
-    }
-
-    /** Waits until CPU 0 has begun and ended a call from now (or stopped). */
-    private void awaitCallOfCpu0() {
-        int before = calls;
-        TrialDomain.await(() -> calls - before >= 2 || cpu0Stopped);
     }
 
     final void check(IIII_Result r) {
