@@ -42,6 +42,14 @@ public enum UnsafeVariant {
      */
     RCU_OFFLINE_DROPS_PREEMPTED_READER,
     /**
+     * A QSBR CPU going offline reports a quiescent state (its counter set to the current grace-period
+     * number) instead of entering the extended quiescent state (its counter cleared), as if
+     * {@code rcu_report_dead} only had to report the quiescent state and could leave the CPU in the
+     * grace period's mask: the grace period under way ends, but every later one waits for the
+     * offline CPU for ever.
+     */
+    QSBR_OFFLINE_REPORTS_QS,
+    /**
      * {@code Kernel.close()} closes RCU and then tasks RCU, each after draining its own callbacks,
      * instead of draining both until no chain of callbacks has a step left: a tasks-RCU callback
      * that calls {@code call_rcu} (an fexit image's teardown) finds RCU closed, and the chain ends.

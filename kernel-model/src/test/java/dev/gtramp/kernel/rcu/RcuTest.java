@@ -107,6 +107,24 @@ class RcuTest {
         rcu.close();
     }
 
+    /**
+     * QSBR: a CPU that goes offline in the middle of a grace period is in an extended quiescent
+     * state, which neither that grace period nor any later one waits for.
+     */
+    @Test
+    void aQsbrCpuThatGoesOfflineIsWaitedForByNoLaterGracePeriod() {
+        QsbrRcu rcu = new QsbrRcu(RcuFlavor.QSBR, "rcu_sched", new KernelLog(false), Duration.ofSeconds(10),
+                Set.of(), true);
+        RcuReader reader = rcu.readerFor(new ThreadContext(Thread.currentThread()));
+        reader.online();
+        assertFalse(rcu.scanReadersOnce(), "an online CPU that has not passed a quiescent state is waited for");
+        reader.offline();
+        assertTrue(rcu.scanReadersOnce(), "an offline CPU is not waited for");
+        rcu.synchronize();
+        assertTrue(rcu.scanReadersOnce(), "nor by the grace period after the next");
+        rcu.close();
+    }
+
     @ParameterizedTest
     @EnumSource(value = RcuFlavor.class, names = {"QSBR", "GENERAL"})
     void synchronizeWithNoReaderInASectionCompletesAGracePeriod(RcuFlavor flavor) {
