@@ -34,6 +34,22 @@ public enum UnsafeVariant {
     /** A QSBR reader comes online without the full fence after publishing its counter. */
     QSBR_ONLINE_NO_FENCE,
     /**
+     * The general flavor's CPU offline clears the slot of the reader that ran there, as QSBR's
+     * offline clears its counter, as if a CPU going away took its readers with it: a preemptible
+     * reader that was preempted inside its section on the outgoing CPU, and resumes on another one,
+     * is no longer waited for, and a grace period under way ends while it still holds what it read
+     * (the kernel hands such tasks over, {@code rcu_preempt_offline_tasks}, instead).
+     */
+    RCU_OFFLINE_DROPS_PREEMPTED_READER,
+    /**
+     * A QSBR CPU going offline reports a quiescent state (its counter set to the current grace-period
+     * number) instead of entering the extended quiescent state (its counter cleared), as if
+     * {@code rcu_report_dead} only had to report the quiescent state and could leave the CPU in the
+     * grace period's mask: the grace period under way ends, but every later one waits for the
+     * offline CPU for ever.
+     */
+    QSBR_OFFLINE_REPORTS_QS,
+    /**
      * {@code Kernel.close()} closes RCU and then tasks RCU, each after draining its own callbacks,
      * instead of draining both until no chain of callbacks has a step left: a tasks-RCU callback
      * that calls {@code call_rcu} (an fexit image's teardown) finds RCU closed, and the chain ends.
@@ -41,6 +57,15 @@ public enum UnsafeVariant {
     KERNEL_CLOSE_DOMAINS_IN_TURN,
     /** {@code percpu_ref_kill} folds the per-CPU counts in at once, without waiting for a grace period. */
     PERCPU_REF_KILL_WITHOUT_GRACE_PERIOD,
+    /**
+     * {@code percpu_ref_resurrect} (and so {@code percpu_ref_reinit}) switches the ref back to percpu
+     * mode itself ({@code __percpu_ref_switch_to_percpu}) instead of through
+     * {@code __percpu_ref_switch_mode}, skipping its wait for a switch to atomic mode in flight: a
+     * resurrect right after a kill zeroes the per-CPU counters before the kill's grace period has
+     * ended and its callback folded them, so the references counted there are lost, and the late
+     * callback then folds the new per-CPU counts a second time.
+     */
+    PERCPU_REF_RESURRECT_WITHOUT_SWITCH_WAIT,
     /**
      * Text patching writes an entry site's first byte, syncs the CPUs, then writes the rest, without
      * the int3 that {@code text_poke_bp_batch} puts in first: a CPU can execute the new opcode with

@@ -296,7 +296,13 @@ public final class PercpuRef {
             }
             FLAGS.setRelease(this, f & ~DEAD);
             atomicAdd(1, "percpu_ref_resurrect");
-            switchMode(null);
+            if (refs.resurrectWithoutSwitchWait && !forceAtomic) {
+                // Deliberately broken: a kill's switch to atomic mode may still wait for its grace
+                // period, and its per-CPU counts are zeroed before its callback folds them.
+                switchToPercpuLocked();
+            } else {
+                switchMode(null);
+            }
         } finally {
             refs.switchLock.unlock();
         }

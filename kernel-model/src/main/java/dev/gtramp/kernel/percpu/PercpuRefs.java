@@ -37,6 +37,8 @@ public final class PercpuRefs {
     final Condition switchDone = switchLock.newCondition();
     /** {@link UnsafeVariant#PERCPU_REF_KILL_WITHOUT_GRACE_PERIOD}, for the stress suite only. */
     final boolean switchWithoutGracePeriod;
+    /** {@link UnsafeVariant#PERCPU_REF_RESURRECT_WITHOUT_SWITCH_WAIT}, for the stress suite only. */
+    final boolean resurrectWithoutSwitchWait;
 
     public PercpuRefs(Rcu rcu, PerCpuArena arena, KernelLog log) {
         this(rcu, arena, log, Set.of());
@@ -48,6 +50,7 @@ public final class PercpuRefs {
         this.arena = Objects.requireNonNull(arena, "arena");
         this.log = Objects.requireNonNull(log, "log");
         this.switchWithoutGracePeriod = unsafe.contains(UnsafeVariant.PERCPU_REF_KILL_WITHOUT_GRACE_PERIOD);
+        this.resurrectWithoutSwitchWait = unsafe.contains(UnsafeVariant.PERCPU_REF_RESURRECT_WITHOUT_SWITCH_WAIT);
     }
 
     /**

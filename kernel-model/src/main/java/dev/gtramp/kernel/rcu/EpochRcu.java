@@ -53,6 +53,8 @@ public final class EpochRcu extends AbstractRcu {
     final boolean readerNoFence;
     /** Whether the grace-period check accepts the epoch before the advance ({@link UnsafeVariant#RCU_EPOCH_CHECK_OFF_BY_ONE}). */
     final boolean epochCheckOffByOne;
+    /** Whether offline clears the reader's slot ({@link UnsafeVariant#RCU_OFFLINE_DROPS_PREEMPTED_READER}). */
+    final boolean offlineDropsReader;
 
     public EpochRcu(RcuFlavor flavor, String name, KernelLog log, Duration stallTimeout) {
         this(flavor, name, log, stallTimeout, Set.of());
@@ -83,6 +85,7 @@ public final class EpochRcu extends AbstractRcu {
         super(flavor, name, log, stallTimeout, unsafe, manualCallbacks, inFlight);
         this.readerNoFence = unsafe.contains(UnsafeVariant.RCU_READER_NO_FENCE);
         this.epochCheckOffByOne = unsafe.contains(UnsafeVariant.RCU_EPOCH_CHECK_OFF_BY_ONE);
+        this.offlineDropsReader = unsafe.contains(UnsafeVariant.RCU_OFFLINE_DROPS_PREEMPTED_READER);
     }
 
     @Override
@@ -173,8 +176,16 @@ public final class EpochRcu extends AbstractRcu {
         public void onlineNoFence() {
         }
 
+        /**
+         * Nothing: the slot belongs to the reader, not to the CPU it ran on, so a reader preempted
+         * inside its section keeps it across its CPU going offline and resumes elsewhere with it.
+         */
         @Override
         public void offline() {
+            if (rcu.offlineDropsReader) {
+                // Deliberately broken: the section of a preempted reader is forgotten.
+                SLOT.setRelease(this, 0L);
+            }
         }
 
         @Override

@@ -56,6 +56,8 @@ public final class QsbrRcu extends AbstractRcu {
 
     /** Whether readers skip the store-load fence ({@link UnsafeVariant#QSBR_ONLINE_NO_FENCE}). */
     final boolean readerNoFence;
+    /** Whether offline reports a quiescent state instead of clearing the counter ({@link UnsafeVariant#QSBR_OFFLINE_REPORTS_QS}). */
+    final boolean offlineReportsQs;
 
     public QsbrRcu(RcuFlavor flavor, String name, KernelLog log, Duration stallTimeout) {
         this(flavor, name, log, stallTimeout, Set.of());
@@ -85,6 +87,7 @@ public final class QsbrRcu extends AbstractRcu {
               boolean manualCallbacks, RcuCallbacksInFlight inFlight) {
         super(flavor, name, log, stallTimeout, unsafe, manualCallbacks, inFlight);
         this.readerNoFence = unsafe.contains(UnsafeVariant.QSBR_ONLINE_NO_FENCE);
+        this.offlineReportsQs = unsafe.contains(UnsafeVariant.QSBR_OFFLINE_REPORTS_QS);
     }
 
     @Override
@@ -215,7 +218,8 @@ public final class QsbrRcu extends AbstractRcu {
                         + " taken offline more often than online");
             }
             if (--holds == 0) {
-                CTR.setRelease(this, 0L);
+                // Deliberately broken with offlineReportsQs: a quiescent state, not an extended one.
+                CTR.setRelease(this, rcu.offlineReportsQs ? (long) GP.getAcquire(rcu) : 0L);
             }
         }
 

@@ -127,6 +127,9 @@ class PercpuRefTest {
         assertTrue(ref.tryGet(cpu0), "tryget still succeeds while the count is above zero");
         ref.put(cpu0);
         ref.put(cpu0);
+        // The confirmation runs before the switch drops its own reference on the callback thread,
+        // so the last put may be that one, a moment after ours.
+        await().atMost(Duration.ofSeconds(20)).until(() -> released.get() == 1);
         assertEquals(1, released.get());
         assertFalse(ref.tryGet(cpu0), "inc_not_zero fails at zero");
     }
@@ -230,6 +233,33 @@ class PercpuRefTest {
         ref.reinit();
         assertEquals(1, ref.countForDebug());
         assertTrue(ref.isPercpu());
+    }
+
+    /**
+     * A resurrect right after a kill finds the kill's switch to atomic mode waiting for its grace
+     * period: it waits for the switch before zeroing the per-CPU counters, so the reference CPU 0
+     * counted there is folded, not lost.
+     */
+    @Test
+    void resurrectWaitsForTheKillsSwitchBeforeZeroingThePerCpuCounters() throws Exception {
+        kernel = Kernel.boot(KernelImage.synthetic(8, 1), KernelConfig.defaults().withRcu(RcuFlavor.QSBR)
+                .withManualRcuCallbacks(true));
+        cpu0 = kernel.bindCpu(0);
+        PercpuRef ref = ref(Set.of(PercpuRefs.InitFlag.ALLOW_REINIT));
+        ref.get(cpu0);
+        ref.kill();
+        assertTrue(ref.isSwitching(), "the kill's callback has not run");
+        CompletableFuture<Void> resurrect = CompletableFuture.runAsync(ref::resurrect);
+        Thread.sleep(50);
+        assertFalse(resurrect.isDone(), "the resurrect waits for the switch in flight");
+        kernel.rcu().runPendingCallbacks();
+        resurrect.get(20, TimeUnit.SECONDS);
+        assertTrue(ref.isPercpu());
+        assertEquals(2, ref.countForDebug(), "CPU 0's reference and the resurrected initial one");
+        ref.put(cpu0);
+        ref.kill();
+        kernel.rcu().runPendingCallbacks();
+        assertEquals(1, released.get(), "released once the last reference is gone");
     }
 
     @Test

@@ -9,6 +9,7 @@ import dev.gtramp.kernel.KernelFunction;
 import dev.gtramp.kernel.KernelLog;
 import dev.gtramp.kernel.image.KernelImage;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -85,6 +87,42 @@ class RcuTest {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
         }
+    }
+
+    /**
+     * Preemptible RCU: a reader preempted inside its section keeps it when the CPU it ran on goes
+     * offline, so a grace period's scan still waits for it until its {@code rcu_read_unlock}.
+     */
+    @Test
+    void aGeneralReaderKeepsItsSectionAcrossItsCpuGoingOffline() {
+        EpochRcu rcu = new EpochRcu(RcuFlavor.GENERAL, "rcu_preempt", new KernelLog(false), Duration.ofSeconds(10),
+                Set.of(), true);
+        RcuReader reader = rcu.readerFor(new ThreadContext(Thread.currentThread()));
+        reader.lock();
+        reader.offline();
+        assertFalse(rcu.scanReadersOnce(), "the scan must wait for the preempted reader");
+        reader.online();
+        reader.unlock();
+        assertTrue(rcu.scanReadersOnce(), "after rcu_read_unlock the reader is quiescent");
+        rcu.close();
+    }
+
+    /**
+     * QSBR: a CPU that goes offline in the middle of a grace period is in an extended quiescent
+     * state, which neither that grace period nor any later one waits for.
+     */
+    @Test
+    void aQsbrCpuThatGoesOfflineIsWaitedForByNoLaterGracePeriod() {
+        QsbrRcu rcu = new QsbrRcu(RcuFlavor.QSBR, "rcu_sched", new KernelLog(false), Duration.ofSeconds(10),
+                Set.of(), true);
+        RcuReader reader = rcu.readerFor(new ThreadContext(Thread.currentThread()));
+        reader.online();
+        assertFalse(rcu.scanReadersOnce(), "an online CPU that has not passed a quiescent state is waited for");
+        reader.offline();
+        assertTrue(rcu.scanReadersOnce(), "an offline CPU is not waited for");
+        rcu.synchronize();
+        assertTrue(rcu.scanReadersOnce(), "nor by the grace period after the next");
+        rcu.close();
     }
 
     @ParameterizedTest

@@ -2,6 +2,7 @@ package dev.gtramp.stress.percpu;
 
 import dev.gtramp.kernel.KernelException;
 import dev.gtramp.kernel.UnsafeVariant;
+import dev.gtramp.kernel.rcu.RcuFlavor;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.infra.results.II_Result;
@@ -57,7 +58,11 @@ public abstract class GetPutKill extends PercpuTrial {
     volatile boolean killDone;
 
     GetPutKill(Set<UnsafeVariant> unsafe) {
-        super(unsafe);
+        this(RcuFlavor.QSBR, unsafe);
+    }
+
+    GetPutKill(RcuFlavor flavor, Set<UnsafeVariant> unsafe) {
+        super(flavor, unsafe);
         getBeforeTrial(cpu0);
     }
 

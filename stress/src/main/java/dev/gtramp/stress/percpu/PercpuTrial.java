@@ -12,8 +12,9 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * What the percpu_ref tests share: one live {@code percpu_ref} of a trial, its QSBR domain (the
- * kernel's default flavor, whose grace period the switch to atomic mode waits for), a two-CPU
+ * What the percpu_ref tests share: one live {@code percpu_ref} of a trial, its RCU domain (QSBR, the
+ * kernel's default flavor, unless a test asks for the general one; the switch to atomic mode waits
+ * for its grace period), a two-CPU
  * per-CPU arena, CPUs 0 and 1, and a release function that counts its calls.
  *
  * <p>The kill's {@code call_rcu} callback (the switch to atomic mode) runs when an actor calls
@@ -31,9 +32,19 @@ abstract class PercpuTrial {
     volatile boolean error;
 
     PercpuTrial(Set<UnsafeVariant> unsafe) {
-        domain = TrialDomain.of(RcuFlavor.QSBR, unsafe);
+        this(RcuFlavor.QSBR, unsafe);
+    }
+
+    /** A trial on {@code flavor}: QSBR or GENERAL, whose grace period the switch to atomic mode then waits for. */
+    PercpuTrial(RcuFlavor flavor, Set<UnsafeVariant> unsafe) {
+        this(flavor, unsafe, Set.of());
+    }
+
+    /** A trial whose ref is initialised with {@code init} ({@code PERCPU_REF_ALLOW_REINIT} for a resurrect). */
+    PercpuTrial(RcuFlavor flavor, Set<UnsafeVariant> unsafe, Set<PercpuRefs.InitFlag> init) {
+        domain = TrialDomain.of(flavor, unsafe);
         PercpuRefs refs = new PercpuRefs(domain.rcu(), new PerCpuArena(2), domain.log(), unsafe);
-        ref = refs.init(r -> releases.incrementAndGet());
+        ref = refs.init(r -> releases.incrementAndGet(), init);
         cpu0 = domain.cpu(0, "cpu 0");
         cpu1 = domain.cpu(1, "cpu 1");
     }
