@@ -59,6 +59,8 @@ final class PaddingMdIndex implements KfuncMdIndex {
     private final boolean freeArrayAtOnce;
     /** {@link UnsafeVariant#PADDING_SLOT_FREED_AT_UNPUBLISH}, for the stress suite. */
     private final boolean slotFreedAtUnpublish;
+    /** {@link UnsafeVariant#PADDING_MD_LOOKUP_FINDS_DEAD}, for the stress suite. */
+    private final boolean lookupFindsDead;
     /** The current array. Written under {@code kfunc_md_mutex}; accessed through {@link #ARRAY}. */
     @SuppressWarnings("unused")
     private MdArray array;
@@ -83,6 +85,7 @@ final class PaddingMdIndex implements KfuncMdIndex {
         this.publishBeforeCopy = unsafe.contains(UnsafeVariant.PADDING_MD_ARRAY_PUBLISH_BEFORE_COPY);
         this.freeArrayAtOnce = unsafe.contains(UnsafeVariant.PADDING_MD_ARRAY_FREE_AT_ONCE);
         this.slotFreedAtUnpublish = unsafe.contains(UnsafeVariant.PADDING_SLOT_FREED_AT_UNPUBLISH);
+        this.lookupFindsDead = unsafe.contains(UnsafeVariant.PADDING_MD_LOOKUP_FINDS_DEAD);
         ARRAY.setRelease(this, kernel.allocator().allocNoFail(new MdArray(INITIAL_SLOTS)));
     }
 
@@ -108,11 +111,27 @@ final class PaddingMdIndex implements KfuncMdIndex {
         return (KfuncMd) SLOT.getAcquire(a.mds, PaddingInsn.imm32(insn));
     }
 
+    /**
+     * The writers' lookup decodes the function's padding, as the caller does: an md unpublished by
+     * its put (NOPs poked back) is not found, although its slot stays taken until its free, so a
+     * create while it retires makes a new md in another slot instead of reviving a killed one.
+     */
     @Override
     public KfuncMd lookup(KernelFunction f) {
         KfuncMd md = unindexed.get(f);
         if (md != null) {
             return md;
+        }
+        if (lookupFindsDead) {
+            // Broken on purpose: a scan by md->func that does not skip KFUNC_MD_FL_DEAD mds.
+            KfuncMd[] mds = ((MdArray) ARRAY.getAcquire(this)).mds;
+            for (int i = 0; i < mds.length; i++) {
+                KfuncMd m = (KfuncMd) SLOT.getAcquire(mds, i);
+                if (m != null && m.function == f) {
+                    return m;
+                }
+            }
+            return null;
         }
         long insn = f.site().padding();
         if (!PaddingInsn.isMovEax(insn)) {

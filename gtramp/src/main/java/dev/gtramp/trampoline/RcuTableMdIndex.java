@@ -3,6 +3,7 @@ package dev.gtramp.trampoline;
 import dev.gtramp.kernel.Frame;
 import dev.gtramp.kernel.KernelFunction;
 import dev.gtramp.kernel.Kernel;
+import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.lib.RcuLongHashTable;
 
 /**
@@ -13,9 +14,12 @@ import dev.gtramp.kernel.lib.RcuLongHashTable;
  */
 final class RcuTableMdIndex implements KfuncMdIndex {
     private final RcuLongHashTable<KfuncMd> table;
+    /** {@link UnsafeVariant#KFUNC_MD_RELEASE_REMOVES_BY_IP}, for the stress suite. */
+    private final boolean releaseRemovesByIp;
 
     RcuTableMdIndex(Kernel kernel) {
         this.table = new RcuLongHashTable<>(kernel, "kfunc_md");
+        this.releaseRemovesByIp = kernel.config().unsafeVariants().contains(UnsafeVariant.KFUNC_MD_RELEASE_REMOVES_BY_IP);
     }
 
     @Override
@@ -33,9 +37,25 @@ final class RcuTableMdIndex implements KfuncMdIndex {
         table.insert(md.ip, md);
     }
 
+    /**
+     * Under {@code kfunc_md_mutex}, at the last put: the table holds this md under its ip (one md per
+     * function, and the put is the md's last writer), so removing the key removes this md.
+     */
     @Override
     public void remove(KfuncMd md) {
         table.remove(md.ip);
+    }
+
+    /**
+     * Nothing to do: the md left the table at its put. By its free a new md may hold the function's
+     * key, and it is not this md's to touch.
+     */
+    @Override
+    public void released(KfuncMd md) {
+        if (releaseRemovesByIp) {
+            // Broken on purpose: deletes whatever the table holds under the ip, a new md included.
+            table.remove(md.ip);
+        }
     }
 
     @Override

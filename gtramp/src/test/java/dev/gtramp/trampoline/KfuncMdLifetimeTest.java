@@ -161,6 +161,69 @@ class KfuncMdLifetimeTest {
         assertEquals(0, kernel.allocator().violations(), () -> kernel.allocator().reports().toString());
     }
 
+    /**
+     * A new md for a function whose old md waits for a call: CPU 0 calls {@code f} through an fexit
+     * link, holds md A's {@code percpu_ref} and sleeps in the origin; A's link closes (A
+     * unpublished, its ref killed after the grace periods) and a link of another fexit program
+     * attaches to {@code f}, which must create a new md B rather than revive A. The call walks A,
+     * whose fexit list is empty by then, so it runs neither program; A is freed after the call's
+     * put without disturbing B, which the next call finds and runs.
+     */
+    @ParameterizedTest
+    @MethodSource("globalConfigs")
+    void aNewMdForTheFunctionLeavesTheOldOneToTheCallHoldingIt(TrampolinesConfig config) throws Exception {
+        kernel = Kernel.boot(KernelImage.linux618(), KernelConfig.defaults().withManualRcuCallbacks(true));
+        Trampolines t = Trampolines.create(kernel, config);
+        KernelFunction f = kernel.function("bpf_fentry_test1");
+        f.setBody(frame -> {
+            inBody.countDown();
+            frame.cpu().schedule(() -> awaitUninterruptibly(release));
+            return 2;
+        });
+        int[] runs = {0, 0};
+        BpfProg a = BpfProg.builder(kernel, "a", BpfAttachType.TRACE_FEXIT_MULTI).body(c -> {
+            runs[0]++;
+            return 0;
+        }).load();
+        BpfProg b = BpfProg.builder(kernel, "b", BpfAttachType.TRACE_FEXIT_MULTI).body(c -> {
+            runs[1]++;
+            return 0;
+        }).load();
+        BpfTracingMultiLink linkA = t.attachMulti(a, "bpf_fentry_test1", null);
+        KfuncMd mdA = t.global().mds().get(f);
+        assertNull(mdA.tramp, "bpf_global_caller serves f");
+
+        startCall(f);
+        assertTrue(inBody.await(TIMEOUT_SECONDS, TimeUnit.SECONDS), "CPU 0 never reached f's body");
+        linkA.close();
+        settle();
+        BpfTracingMultiLink linkB = t.attachMulti(b, "bpf_fentry_test1", null);
+        KfuncMd mdB = t.global().mds().get(f);
+        assertTrue(mdB != null && mdB != mdA, "link b got a new md, not the retiring one");
+        assertTrue(mdA.isLive(), "CPU 0's percpu_ref holds the old md");
+
+        release.countDown();
+        cpuThread.join(TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
+        assertEquals(2L, result.get(), "CPU 0's call");
+        assertEquals(0, runs[1], "the call walked the md it held, without b");
+        settle();
+        assertTrue(mdA.isFreed(), "the old md is freed after the call's put");
+        assertTrue(mdB.isLive());
+        assertEquals(mdB, t.global().mds().get(f), "the old md's free left the new one published");
+        try (Cpu cpu = kernel.bindCpu(0)) {
+            assertEquals(2L, cpu.call(f, 1));
+        }
+        assertEquals(1, runs[1], "the next call runs b once, through the new md");
+        assertEquals(0, runs[0]);
+        linkB.close();
+        a.close();
+        b.close();
+        settle();
+        assertEquals(0, t.kfuncMdCount());
+        assertEquals(0, t.kfuncMdsRetiring());
+        assertEquals(0, kernel.allocator().violations(), () -> kernel.allocator().reports().toString());
+    }
+
     /** The node of {@code prog} on {@code f}'s md, as a writer finds it. */
     private static KfuncMdProg node(KfuncMds mds, KernelFunction f, BpfProg prog) {
         mds.mutex().lock();

@@ -131,6 +131,24 @@ public enum UnsafeVariant {
      */
     KFUNC_MD_USERS_UNLOCKED,
     /**
+     * The hash md table's release of a freed md deletes the table's entry for {@code md->func}
+     * (a delete by ip of whatever the table holds there), a cleanup copied from the padding index,
+     * whose release clears the md's slot, without that release's check that the entry is still the
+     * freed md's: a new md created for the same function while the old one waited for a call in
+     * the origin is unpublished by the old one's free, and the function's site, still calling
+     * {@code bpf_global_caller}, finds no md and runs none of the new link's programs.
+     */
+    KFUNC_MD_RELEASE_REMOVES_BY_IP,
+    /**
+     * The padding md index's writer lookup ({@code kfunc_md_create} looking for the function's md)
+     * scans the array's slots for {@code md->func}, without skipping the mds marked
+     * {@code KFUNC_MD_FL_DEAD}, whose slots stay taken until their free: a create for a function whose
+     * md was unpublished and waits for a call in the origin revives that md, linking the new
+     * program into a killed md that the call then runs and the call's last reference frees, with
+     * the new link still on it and the function's padding left without its {@code mov $slot}.
+     */
+    PADDING_MD_LOOKUP_FINDS_DEAD,
+    /**
      * Moving a function between the global caller and its own trampoline deletes the ip from
      * {@code direct_ops} and adds it back with the new target ({@code update_ftrace_direct_del}, then
      * {@code _add}) instead of one {@code update_ftrace_direct_mod}: calls in between run no program.
