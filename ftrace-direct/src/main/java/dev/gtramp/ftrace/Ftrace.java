@@ -1500,7 +1500,12 @@ public final class Ftrace {
                         unregisterFtraceFunction(ops);
                         ops.func = null;
                         ops.trampoline = null;
-                        freeFilter(ops);
+                        // Not ftrace_free_filter's kfree at once: unregistering a static ops waits
+                        // for no caller, and a CPU in ftrace_ops_list_func may have loaded this
+                        // filter before the unregister and still test an ip against it.
+                        FtraceHash filter = ops.funcHash.filter;
+                        ops.funcHash.filter = null;
+                        freeHashRcu(filter);
                     } else {
                         ftraceUpdateOps(ops, newFilter);
                     }
