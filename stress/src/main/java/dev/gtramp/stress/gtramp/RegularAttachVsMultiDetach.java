@@ -16,6 +16,7 @@ import org.openjdk.jcstress.infra.results.III_Result;
 
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
@@ -43,7 +44,9 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * {@code f} has a fentry.multi program M, served by the global caller through f's {@code kfunc_md};
  * another multi link keeps {@code g} on the global ops throughout, so {@code direct_ops} stays
  * registered. One writer attaches a regular fentry program R to {@code f} while a second writer,
- * a thread the first starts, closes M's link.
+ * a thread the first starts, closes M's link. In half the trials, chosen at random, the attach
+ * starts only once the close is under way, so that it meets the detach in progress about as often
+ * as it goes first.
  *
  * <p>The hazard: the attach chooses how to reach f from the state of its md: taken over from the
  * global caller (one {@code update_ftrace_direct_mod}) if the md has programs and no trampoline,
@@ -173,6 +176,10 @@ public abstract class RegularAttachVsMultiDetach extends GlobalTrial {
 
     private void attachRegular() {
         updateWhileCalling(() -> {
+            if (ThreadLocalRandom.current().nextBoolean()) {
+                // Half the trials: the attach starts with the close under way, to meet it mid-detach.
+                await(() -> mState != BEFORE);
+            }
             rState = UNDER_WAY;
             try {
                 regular = trampolines.attach(fentry, f, 0);
