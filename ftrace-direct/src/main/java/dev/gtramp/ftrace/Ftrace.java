@@ -154,7 +154,7 @@ public final class Ftrace {
         return h;
     }
 
-    private void freeHashRcu(FtraceHash h) {
+    void freeHashRcu(FtraceHash h) {
         if (h != null && h != ctx.emptyHash) {
             ctx.count(Cost.CALL_RCU);
             kernel.rcu().call(() -> ctx.allocator.free(h));

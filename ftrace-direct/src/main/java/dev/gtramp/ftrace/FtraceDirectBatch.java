@@ -127,7 +127,12 @@ final class FtraceDirectBatch {
                     ftrace.unregisterFtraceFunction(ops);
                     ops.func = null;
                     ops.trampoline = null;
-                    ftrace.freeFilter(ops);
+                    // Not ftrace_free_filter's kfree at once: unregistering a static ops waits
+                    // for no caller, and a CPU in ftrace_ops_list_func may have loaded this
+                    // filter before the unregister and still test an ip against it.
+                    FtraceHash filter = ops.funcHash.filter;
+                    ops.funcHash.filter = null;
+                    ftrace.freeHashRcu(filter);
                 } else {
                     ftrace.ftraceUpdateOps(ops, newFilter);
                 }

@@ -32,11 +32,17 @@ final class GlobalDetach {
     private final Trampolines t;
     private final KfuncMds mds;
     private final BpfTracingMultiLink link;
+    /**
+     * {@link dev.gtramp.kernel.UnsafeVariant#GTRAMP_DETACH_LAST_CHECK_UNLOCKED}: whether each
+     * function's md had this program as its last, read before {@code global_tr_lock}; else null.
+     */
+    private final boolean[] lastSeenEarly;
 
-    GlobalDetach(Trampolines t, KfuncMds mds, BpfTracingMultiLink link) {
+    GlobalDetach(Trampolines t, KfuncMds mds, BpfTracingMultiLink link, boolean[] lastSeenEarly) {
         this.t = t;
         this.mds = mds;
         this.link = link;
+        this.lastSeenEarly = lastSeenEarly;
     }
 
     /**
@@ -54,7 +60,7 @@ final class GlobalDetach {
             int i = 0;
             try {
                 for (; i < entries.length; i++) {
-                    unlinkShim(entries[i], batch);
+                    unlinkShim(entries[i], batch, lastSeenEarly != null ? lastSeenEarly[i] : entries[i].md.progCount == 1);
                 }
                 batch.publishDetach();
             } catch (RuntimeException ex) {
@@ -87,10 +93,11 @@ final class GlobalDetach {
      * program is its md's last. A trampoline serves it: the shim is unlinked, and the trampoline is
      * the function's own again if no md program is left. On failure the entry and its trampoline
      * are as before.
+     *
+     * @param lastOfMd whether the program is its md's last ({@code progCount == 1})
      */
-    private void unlinkShim(GlobalEntry e, DirectBatch batch) {
+    private void unlinkShim(GlobalEntry e, DirectBatch batch, boolean lastOfMd) {
         KfuncMd md = e.md;
-        boolean lastOfMd = md.progCount == 1;
         BpfTrampoline tr = md.tramp;
         if (tr == null) {
             if (lastOfMd) {

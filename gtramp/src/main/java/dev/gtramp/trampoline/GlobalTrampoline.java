@@ -61,12 +61,18 @@ final class GlobalTrampoline {
     private final ReentrantLock lock = new ReentrantLock();
     /** {@link UnsafeVariant#GTRAMP_LINK_BEFORE_PUBLISH}: link the program into live mds first. */
     private final boolean linkBeforePublish;
+    /** {@link UnsafeVariant#GTRAMP_DETACH_LAST_CHECK_UNLOCKED}: a detach reads its md's last program before the lock. */
+    private final boolean lastCheckUnlocked;
+    /** {@link UnsafeVariant#GTRAMP_REGULAR_MD_CHECK_UNLOCKED}: a regular attach checks the md before the locks. */
+    private final boolean regularCheckUnlocked;
 
     GlobalTrampoline(Trampolines t, KfuncMds mds) {
         this.t = t;
         this.mds = mds;
         this.caller = new GlobalCaller(mds.index(), mds.protocol());
         this.linkBeforePublish = t.kernel().config().unsafeVariants().contains(UnsafeVariant.GTRAMP_LINK_BEFORE_PUBLISH);
+        this.lastCheckUnlocked = t.kernel().config().unsafeVariants().contains(UnsafeVariant.GTRAMP_DETACH_LAST_CHECK_UNLOCKED);
+        this.regularCheckUnlocked = t.kernel().config().unsafeVariants().contains(UnsafeVariant.GTRAMP_REGULAR_MD_CHECK_UNLOCKED);
     }
 
     GlobalCaller caller() {
@@ -250,9 +256,17 @@ final class GlobalTrampoline {
      * leaving the link attached.
      */
     void detach(BpfTracingMultiLink link) {
+        boolean[] lastSeenEarly = null;
+        if (lastCheckUnlocked) {
+            // Broken on purpose: which functions leave the global ops is read before global_tr_lock.
+            lastSeenEarly = new boolean[link.entries.length];
+            for (int i = 0; i < lastSeenEarly.length; i++) {
+                lastSeenEarly[i] = link.entries[i].md.progCount == 1;
+            }
+        }
         lock.lock();
         try {
-            new GlobalDetach(t, mds, link).run();
+            new GlobalDetach(t, mds, link, lastSeenEarly).run();
         } finally {
             lock.unlock();
         }
@@ -267,12 +281,21 @@ final class GlobalTrampoline {
      * {@code update_ftrace_direct_mod}); any other links as usual.
      */
     void linkRegular(BpfTrampoline tr, TrampNode node) {
+        KfuncMd early = null;
+        boolean takeOverEarly = false;
+        if (regularCheckUnlocked) {
+            // Broken on purpose: the md, and whether to take the function over, read before the locks.
+            early = mds.get(tr.function);
+            takeOverEarly = early != null && early.progCount != 0 && early.tramp == null;
+        }
         lock.lock();
         try {
             tr.mutex.lock();
             try {
-                KfuncMd md = mds.get(tr.function);
-                if (md == null || md.progCount == 0 || md.tramp != null) {
+                KfuncMd md = regularCheckUnlocked ? early : mds.get(tr.function);
+                boolean globalServes = regularCheckUnlocked ? takeOverEarly
+                        : md != null && md.progCount != 0 && md.tramp == null;
+                if (!globalServes) {
                     tr.linkProgLocked(node, t.normalOps());
                     return;
                 }

@@ -161,6 +161,23 @@ public enum UnsafeVariant {
      */
     GTRAMP_MIX_DROPS_EXIT_SHIMS,
     /**
+     * The global multi detach decides which of its functions leave the global ops (its program the
+     * md's last, {@code progCount == 1}) before it takes {@code global_tr_lock}: two links detaching
+     * at once from a function they share both see the other's program still on the md, neither
+     * deletes the function from {@code direct_ops}, and its site keeps calling
+     * {@code bpf_global_caller} after the md is gone.
+     */
+    GTRAMP_DETACH_LAST_CHECK_UNLOCKED,
+    /**
+     * A regular link's attach on the global trampoline looks up the function's {@code kfunc_md} and
+     * decides to take the function over from {@code bpf_global_caller} before it takes
+     * {@code global_tr_lock} and {@code tr->mutex}: a multi detach in between removes the function's
+     * entry from {@code direct_ops}, and the takeover's {@code update_ftrace_direct_mod} then moves
+     * no entry: the attach returns success with the site not calling the trampoline, and the
+     * regular program never runs.
+     */
+    GTRAMP_REGULAR_MD_CHECK_UNLOCKED,
+    /**
      * The padding md index grows its array by publishing the new, empty array first and copying the
      * used slots into it afterwards ({@code rcu_assign_pointer} before the {@code memcpy}): a caller
      * that loads the new array before the copy reaches its slot finds no md there and runs none of

@@ -16,6 +16,7 @@ import dev.gtramp.trampoline.Trampolines;
 import dev.gtramp.trampoline.TrampolinesConfig;
 
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 
@@ -47,6 +48,8 @@ public abstract class KernelTrial {
     private volatile boolean calling;
     /** Set by the writer once its updates are over. */
     private volatile boolean updated;
+    /** The writers done with their updates, for {@link #updateWhileCalling(Runnable, int)}. */
+    private final AtomicInteger writersDone = new AtomicInteger();
     /** Set by CPU 0's call once it is inside {@code f}'s body. */
     private volatile boolean inBody;
     /** Set by the writer to let the call sleeping in {@code f}'s body return. */
@@ -108,12 +111,48 @@ public abstract class KernelTrial {
      * then ends CPU 0's calls. Returns whether CPU 0 was calling (the updates run either way).
      */
     protected final boolean updateWhileCalling(Runnable updates) {
+        return updateWhileCalling(updates, 1);
+    }
+
+    /**
+     * {@link #updateWhileCalling(Runnable)} for one of {@code writers} writer threads racing each
+     * other: CPU 0's calls end once the last of them is done.
+     */
+    protected final boolean updateWhileCalling(Runnable updates, int writers) {
         try {
             boolean met = await(() -> calling);
             updates.run();
             return met;
         } finally {
-            updated = true;
+            if (writersDone.incrementAndGet() == writers) {
+                updated = true;
+            }
+        }
+    }
+
+    /**
+     * Runs {@code mine} on this thread and {@code other} on a thread started for it, at once, and
+     * returns when both are done: two writers from one actor. The CI runs jcstress on two CPUs,
+     * which schedules at most two actors, CPU 0 and one writer actor.
+     */
+    protected static void alongside(Runnable mine, Runnable other) {
+        Thread second = new Thread(other, "second writer");
+        second.start();
+        try {
+            mine.run();
+        } finally {
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    second.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
