@@ -69,11 +69,14 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  *   <li>{@code 0, 0, 1}: the same, though no call fell between the two detaches;</li>
  *   <li>{@code 0, *, 0}: FORBIDDEN, every call was right but f was left patched, or an md or a
  *       trampoline was left, after both links were closed;</li>
+ *   <li>{@code 4, *}: FORBIDDEN, a call read freed memory;</li>
  *   <li>anything else: FORBIDDEN.</li>
  * </ul>
  * Run on the global trampoline by {@link GtrampMultiDetachesVsCallTest}, paired with
  * {@link GtrampMultiDetachLastCheckUnlockedBroken}, which must show {@code 0, *, 0}; on per-function
- * multi links by {@link MultiDetachesVsCallTest}.
+ * multi links by {@link MultiDetachesVsCallTest}, paired with
+ * {@link TrampMultiDetachRetireAsUnpublishedBroken}, which must show {@code 4, *}: the first detach
+ * frees the image it replaced at once, under a call still running in it.
  */
 @Description("two multi links sharing f detach at once: each program once per call while attached, nothing left")
 @Outcome(id = "0, 1, 1", expect = ACCEPTABLE, desc = "calls between the detaches ran the remaining program alone")
@@ -81,6 +84,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @Outcome(id = "0, .*, 0", expect = FORBIDDEN, desc = "f left patched, or an md or a trampoline left, after both closes")
 @Outcome(id = "1, .*", expect = FORBIDDEN, desc = "a program ran after its close returned")
 @Outcome(id = "2, .*", expect = FORBIDDEN, desc = "a program of an attached link did not run")
+@Outcome(id = "4, .*", expect = FORBIDDEN, desc = "use after free: a call read freed memory (or failed)")
 @Outcome(id = ".*", expect = FORBIDDEN, desc = "a program run twice, freed memory, a failed close, or a stuck writer")
 public abstract class MultiDetachesVsCall extends KernelTrial {
     private static final long BODY = 7;
