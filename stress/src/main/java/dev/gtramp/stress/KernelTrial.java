@@ -4,6 +4,7 @@ import dev.gtramp.kernel.Cpu;
 import dev.gtramp.kernel.Kernel;
 import dev.gtramp.kernel.KernelConfig;
 import dev.gtramp.kernel.KernelFunction;
+import dev.gtramp.kernel.KernelLog;
 import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.bpf.BpfAttachType;
 import dev.gtramp.kernel.bpf.BpfProg;
@@ -11,13 +12,17 @@ import dev.gtramp.kernel.bpf.BpfProgBody;
 import dev.gtramp.kernel.image.KernelImage;
 import dev.gtramp.kernel.mm.KasanException;
 import dev.gtramp.kernel.rcu.RcuFlavor;
+import dev.gtramp.ftrace.Ftrace;
 import dev.gtramp.trampoline.BpfTracingLink;
 import dev.gtramp.trampoline.Trampolines;
 import dev.gtramp.trampoline.TrampolinesConfig;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
+import java.util.function.Predicate;
 
 /**
  * What the trampoline and global trampoline tests share: a kernel of its own per trial (two CPUs,
@@ -29,6 +34,14 @@ import java.util.function.IntSupplier;
  * <p>Two ways for CPU 0 and the writer to meet: CPU 0 calls {@code f} back to back while the writer
  * updates ({@link #callWhileUpdating}, {@link #updateWhileCalling}), or one call sleeps in
  * {@code f}'s body while the writer updates ({@link #sleepingBody}, {@link #whileInBody}).
+ *
+ * <p><b>Residue.</b> A body's constructor ends with {@link #setupDone}, the baseline of its
+ * {@link Residue}; every link the trial opens and every program it loads goes through
+ * {@link #track}. The arbiter ({@link #finish}) settles, takes the KASAN verdict, closes the links
+ * and drops the programs (newest first, so a link goes before its program), settles again and
+ * closes the kernel; then nothing may be left: no type with more live objects than at the
+ * baseline, no callback, no {@code kfunc_md} or image retiring, no trampoline, no md, no patched
+ * site, no direct entry, no unexpected warning ({@link #residue}).
  */
 public abstract class KernelTrial {
     protected static final KernelImage SMALL_IMAGE = KernelImage.synthetic(16, 1);
@@ -49,6 +62,14 @@ public abstract class KernelTrial {
     private volatile boolean inBody;
     /** Set by the writer to let the call sleeping in {@code f}'s body return. */
     private volatile boolean released;
+    /** The links the trial opened, closed by the arbiter; guarded by itself (setup and writer add). */
+    private final List<AutoCloseable> links = new ArrayList<>();
+    /** The baseline, taken by {@link #setupDone}. */
+    private Residue residue;
+    /** Set by {@link #finish}: what the kernel left behind. */
+    private List<String> left = List.of();
+    /** Log lines the trial provokes on purpose; the constructing thread's only. */
+    private final List<Predicate<KernelLog.Entry>> expectedLog = new ArrayList<>();
 
     protected KernelTrial(Set<UnsafeVariant> unsafe, RcuFlavor rcu, TrampolinesConfig config) {
         this(SMALL_IMAGE, unsafe, rcu, config);
@@ -63,8 +84,29 @@ public abstract class KernelTrial {
         args = new long[f.argWords()];
     }
 
+    /** The end of the body's setup: the baseline its residue is measured against. */
+    protected final void setupDone() {
+        residue = Residue.of(kernel).ofFtrace(Ftrace.of(kernel));
+    }
+
+    /** Log lines the trial provokes on purpose, not residue (see {@link Residue#expectLog}). */
+    protected final void expectLog(Predicate<KernelLog.Entry> line) {
+        expectedLog.add(line);
+    }
+
+    /**
+     * A link the trial opened, or a program it loaded: the arbiter closes it (a link closed already
+     * is left alone: closing twice does nothing; a program's loader reference is dropped once).
+     */
+    protected final <L extends AutoCloseable> L track(L link) {
+        synchronized (links) {
+            links.add(link);
+        }
+        return link;
+    }
+
     protected final BpfProg prog(String name, BpfAttachType type, BpfProgBody body) {
-        return BpfProg.builder(kernel, name, type).body(body).load();
+        return track(BpfProg.builder(kernel, name, type).body(body).load());
     }
 
     /** One call of {@code f}: its result, or {@link #FREED} or {@link #OTHER}. */
@@ -114,7 +156,7 @@ public abstract class KernelTrial {
         BpfTracingLink link = null;
         for (int i = 0; i < times; i++) {
             if (link == null) {
-                link = trampolines.attach(prog, f, cookie);
+                link = track(trampolines.attach(prog, f, cookie));
             } else {
                 link.close();
                 link = null;
@@ -165,10 +207,58 @@ public abstract class KernelTrial {
         return TrialDomain.await(flag);
     }
 
-    /** The arbiter: runs the callbacks left, closes the kernel, and says whether KASAN reported anything. */
+    /**
+     * The arbiter: runs the callbacks left and says whether KASAN reported anything; then closes the
+     * links the trial still holds, runs the callbacks that queued, closes the kernel and records the
+     * residue ({@link #residue}). A KASAN report of the teardown is residue, not this verdict.
+     */
     protected final int finish() {
         settle();
+        long kasan = kernel.allocator().violations();
+        List<String> teardown = new ArrayList<>();
+        List<AutoCloseable> open;
+        synchronized (links) {
+            open = new ArrayList<>(links);
+        }
+        for (int i = open.size() - 1; i >= 0; i--) {
+            try {
+                open.get(i).close();
+            } catch (Exception e) {
+                teardown.add("closing " + open.get(i) + " failed: " + e);
+            }
+        }
+        settle();
         kernel.close();
-        return kernel.allocator().violations() > 0 ? 1 : 0;
+        if (residue == null) {
+            throw new IllegalStateException(getClass().getSimpleName() + " did not call setupDone()");
+        }
+        Ftrace ftrace = Ftrace.of(kernel);
+        for (var line : expectedLog) {
+            residue.expectLog(line);
+        }
+        left = new ArrayList<>(residue
+                .require(kernel.allocator().violations() == kasan, "KASAN reports in the teardown")
+                .require(trampolines.kfuncMdsRetiring() == 0, trampolines.kfuncMdsRetiring() + " kfunc_mds retiring")
+                .require(trampolines.imagesRetiring() == 0, trampolines.imagesRetiring() + " images retiring")
+                .require(trampolines.trampolineCount() == 0, trampolines.trampolineCount() + " trampolines left")
+                .require(trampolines.kfuncMdCount() == 0, trampolines.kfuncMdCount() + " kfunc_mds left")
+                .require(ftrace.enabledRecords().isEmpty(), "patched sites left: " + ftrace.enabledRecords())
+                .require(ftrace.directFunctionCount() == 0, ftrace.directFunctionCount() + " direct entries left")
+                .find());
+        left.addAll(0, teardown);
+        return kasan > 0 ? 1 : 0;
+    }
+
+    /** After {@link #finish}: what the kernel left behind, one line each; empty for a clean trial. */
+    protected final List<String> left() {
+        return left;
+    }
+
+    /**
+     * After {@link #finish}: whether {@code outcome} is one of {@code acceptable} and the kernel left
+     * residue; the caller then puts {@link Residue#VALUE} in its residue column.
+     */
+    protected final boolean residue(Object outcome, String... acceptable) {
+        return Residue.accepted(outcome, acceptable) && !left.isEmpty();
     }
 }
