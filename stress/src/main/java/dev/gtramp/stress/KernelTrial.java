@@ -66,6 +66,8 @@ public abstract class KernelTrial {
     private final List<AutoCloseable> links = new ArrayList<>();
     /** The baseline, taken by {@link #setupDone}. */
     private Residue residue;
+    /** The kernel as booted, with its trampolines: what the teardown must return every type to. */
+    private final Residue boot;
     /** Set by {@link #finish}: what the kernel left behind. */
     private List<String> left = List.of();
     /** Log lines the trial provokes on purpose; the constructing thread's only. */
@@ -82,11 +84,13 @@ public abstract class KernelTrial {
         trampolines = Trampolines.create(kernel, config);
         f = kernel.functions().get(0);
         args = new long[f.argWords()];
+        boot = Residue.of(kernel).ofFtrace(Ftrace.of(kernel));
     }
 
     /** The end of the body's setup: the baseline its residue is measured against. */
     protected final void setupDone() {
-        residue = Residue.of(kernel).ofFtrace(Ftrace.of(kernel));
+        // The md table's bucket array (kfunc_md_array) is made with the first md and kept.
+        residue = Residue.of(kernel).ofFtrace(Ftrace.of(kernel)).tornDownTo(boot, "kfunc_md_array");
     }
 
     /** Log lines the trial provokes on purpose, not residue (see {@link Residue#expectLog}). */
