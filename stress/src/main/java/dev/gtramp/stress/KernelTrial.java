@@ -36,12 +36,15 @@ import java.util.function.Predicate;
  * {@code f}'s body while the writer updates ({@link #sleepingBody}, {@link #whileInBody}).
  *
  * <p><b>Residue.</b> A body's constructor ends with {@link #setupDone}, the baseline of its
- * {@link Residue}; every link the trial opens and every program it loads goes through
- * {@link #track}. The arbiter ({@link #finish}) settles, takes the KASAN verdict, closes the links
- * and drops the programs (newest first, so a link goes before its program), settles again and
- * closes the kernel; then nothing may be left: no type with more live objects than at the
- * baseline, no callback, no {@code kfunc_md} or image retiring, no trampoline, no md, no patched
- * site, no direct entry, no unexpected warning ({@link #residue}).
+ * {@link Residue}: what the setup attached and loaded stays, and is in it. Every link the trial
+ * opens and every program it loads after that (the writer's) is recorded by {@link #track}. The
+ * arbiter ({@link #finish}) settles, takes the KASAN verdict, closes those links and drops those
+ * programs (newest first, so a link goes before its program), and closes the kernel, which runs
+ * every callback chain to its end; then nothing may be left: no type with more live objects than
+ * at the baseline, no callback, no {@code kfunc_md} or image retiring, no more trampolines, mds,
+ * patched sites or direct entries than the setup left, no unexpected warning ({@link #residue}).
+ * Releasing the writer's part rather than everything keeps the arbiter cheap: tearing down a setup
+ * of dozens of functions costs as much as building it.
  */
 public abstract class KernelTrial {
     protected static final KernelImage SMALL_IMAGE = KernelImage.synthetic(16, 1);
@@ -66,8 +69,11 @@ public abstract class KernelTrial {
     private final List<AutoCloseable> links = new ArrayList<>();
     /** The baseline, taken by {@link #setupDone}. */
     private Residue residue;
-    /** The kernel as booted, with its trampolines: what the teardown must return every type to. */
-    private final Residue boot;
+    /** What the setup left attached: the arbiter requires no more than these at the end. */
+    private int setupTrampolines;
+    private int setupMds;
+    private int setupSites;
+    private int setupDirect;
     /** Set by {@link #finish}: what the kernel left behind. */
     private List<String> left = List.of();
     /** Log lines the trial provokes on purpose; the constructing thread's only. */
@@ -84,13 +90,16 @@ public abstract class KernelTrial {
         trampolines = Trampolines.create(kernel, config);
         f = kernel.functions().get(0);
         args = new long[f.argWords()];
-        boot = Residue.of(kernel).ofFtrace(Ftrace.of(kernel));
     }
 
     /** The end of the body's setup: the baseline its residue is measured against. */
     protected final void setupDone() {
-        // The md table's bucket array (kfunc_md_array) is made with the first md and kept.
-        residue = Residue.of(kernel).ofFtrace(Ftrace.of(kernel)).tornDownTo(boot, "kfunc_md_array");
+        Ftrace ftrace = Ftrace.of(kernel);
+        setupTrampolines = trampolines.trampolineCount();
+        setupMds = trampolines.kfuncMdCount();
+        setupSites = ftrace.enabledRecords().size();
+        setupDirect = ftrace.directFunctionCount();
+        residue = Residue.of(kernel).ofFtrace(ftrace);
     }
 
     /** Log lines the trial provokes on purpose, not residue (see {@link Residue#expectLog}). */
@@ -99,12 +108,16 @@ public abstract class KernelTrial {
     }
 
     /**
-     * A link the trial opened, or a program it loaded: the arbiter closes it (a link closed already
-     * is left alone: closing twice does nothing; a program's loader reference is dropped once).
+     * A link the trial opened, or a program it loaded: if that happens after {@link #setupDone}
+     * (the writer's), the arbiter closes it (a link closed already is left alone: closing twice
+     * does nothing; a program's loader reference is dropped once). The setup's stay: they are in
+     * the baseline.
      */
     protected final <L extends AutoCloseable> L track(L link) {
-        synchronized (links) {
-            links.add(link);
+        if (residue != null) {
+            synchronized (links) {
+                links.add(link);
+            }
         }
         return link;
     }
@@ -213,7 +226,7 @@ public abstract class KernelTrial {
 
     /**
      * The arbiter: runs the callbacks left and says whether KASAN reported anything; then closes the
-     * links the trial still holds, runs the callbacks that queued, closes the kernel and records the
+     * writer's links and programs, closes the kernel (running every callback left) and records the
      * residue ({@link #residue}). A KASAN report of the teardown is residue, not this verdict.
      */
     protected final int finish() {
@@ -231,8 +244,7 @@ public abstract class KernelTrial {
                 teardown.add("closing " + open.get(i) + " failed: " + e);
             }
         }
-        settle();
-        kernel.close();
+        kernel.close(); // runs every callback chain the teardown queued to its end
         if (residue == null) {
             throw new IllegalStateException(getClass().getSimpleName() + " did not call setupDone()");
         }
@@ -244,10 +256,14 @@ public abstract class KernelTrial {
                 .require(kernel.allocator().violations() == kasan, "KASAN reports in the teardown")
                 .require(trampolines.kfuncMdsRetiring() == 0, trampolines.kfuncMdsRetiring() + " kfunc_mds retiring")
                 .require(trampolines.imagesRetiring() == 0, trampolines.imagesRetiring() + " images retiring")
-                .require(trampolines.trampolineCount() == 0, trampolines.trampolineCount() + " trampolines left")
-                .require(trampolines.kfuncMdCount() == 0, trampolines.kfuncMdCount() + " kfunc_mds left")
-                .require(ftrace.enabledRecords().isEmpty(), "patched sites left: " + ftrace.enabledRecords())
-                .require(ftrace.directFunctionCount() == 0, ftrace.directFunctionCount() + " direct entries left")
+                .require(trampolines.trampolineCount() <= setupTrampolines,
+                        trampolines.trampolineCount() + " trampolines, " + setupTrampolines + " after setup")
+                .require(trampolines.kfuncMdCount() <= setupMds,
+                        trampolines.kfuncMdCount() + " kfunc_mds, " + setupMds + " after setup")
+                .require(ftrace.enabledRecords().size() <= setupSites,
+                        "patched sites " + ftrace.enabledRecords() + ", " + setupSites + " after setup")
+                .require(ftrace.directFunctionCount() <= setupDirect,
+                        ftrace.directFunctionCount() + " direct entries, " + setupDirect + " after setup")
                 .find());
         left.addAll(0, teardown);
         return kasan > 0 ? 1 : 0;

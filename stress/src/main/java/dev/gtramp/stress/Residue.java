@@ -10,7 +10,6 @@ import dev.gtramp.kernel.rcu.RcuStats;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 
@@ -25,19 +24,20 @@ import java.util.function.Predicate;
  * <p>Residue is:
  * <ul>
  *   <li><b>live objects that grew</b>: a type of the allocator with more live objects than at the
- *       baseline ({@link MemorySnapshot#leaksSince}); per-CPU variables are objects of type
+ *       baseline (as {@link MemorySnapshot#leaksSince} counts); per-CPU variables are objects of type
  *       {@code percpu}. Objects the setup made are in the baseline, so what the test itself keeps
  *       (its loaded programs, the links and ftrace entries of the setup) is not residue. What a
  *       trial's updates legitimately keep (a link or a program the writer made) is released before
- *       the check rather than excused: the trampoline arbiters close every link the trial opened
+ *       the check rather than excused: the trampoline arbiters close every link the writer opened
  *       and drop every program it loaded ({@code KernelTrial.finish}), the ftrace arbiters delete
- *       every direct entry and unregister every ops ({@code FtraceTrial.finish}), then settle, so
- *       whatever those held must be freed by then. Excused, as the kernel's own state: ftrace's
- *       {@code direct_functions} hash, which the first update allocates and every later one
- *       replaces, and which stays allocated, empty, after the last entry is deleted
- *       ({@link #resident}). The growth is net, by type: an object leaked by a trial whose teardown
- *       freed baseline objects of the same type can hide behind them, which is why the trampoline
- *       arbiters also require no md, trampoline, patched site or direct entry to be left.</li>
+ *       every direct entry and unregister every ops ({@code FtraceTrial.finish}), then every
+ *       callback runs, so whatever those held must be freed by then. Excused, as the kernel's own
+ *       state: ftrace's {@code direct_functions} hash, which the first update allocates and every
+ *       later one replaces, and which stays allocated, empty, after the last entry is deleted
+ *       ({@link #resident}). The growth is net, by type: a trial that frees baseline objects of a
+ *       type (a writer that closes a setup's link) could hide a leak of that type behind them;
+ *       the trampoline arbiters therefore also count mds, trampolines, patched sites and direct
+ *       entries.</li>
  *   <li><b>anything still retiring</b>: an RCU domain whose callbacks queued outnumber those run
  *       ({@code rcu_barrier} and the kernel's close run every chain, so none may be pending or in
  *       flight), and what a caller adds with {@link #require}, e.g. {@code kfunc_md}s or trampoline
@@ -70,9 +70,6 @@ public final class Residue {
     private final List<String> residentTypes = new ArrayList<>();
     private final List<LongSupplier> residentCounts = new ArrayList<>();
     private final List<Long> residentBefore = new ArrayList<>();
-    /** With {@link #tornDownTo}: the kernel as booted, and the types it keeps once made. */
-    private Residue boot;
-    private Set<String> kept = Set.of();
 
     private Residue(Allocator allocator, KernelLog log, List<Rcu> domains) {
         this.allocator = allocator;
@@ -112,19 +109,6 @@ public final class Residue {
     /** The allocator type of ftrace's hashes. */
     static final String FTRACE_HASH = "ftrace_hash";
 
-    /**
-     * For a trial whose arbiter releases everything, its setup's too: a type may not end with more
-     * live objects than at {@code boot} either (a baseline taken right after the kernel booted,
-     * with the same {@link #resident} objects), except the {@code keptTypes}, which the kernel
-     * keeps once it made them (measured against this baseline only). So a leak cannot hide behind
-     * the setup's objects that the teardown freed.
-     */
-    public Residue tornDownTo(Residue boot, String... keptTypes) {
-        this.boot = boot;
-        this.kept = Set.of(keptTypes);
-        return this;
-    }
-
     /** Live objects of {@code type} in {@code snap}, net of the resident ones ({@code resident[i]} of type i). */
     private long net(MemorySnapshot snap, String type, List<Long> resident) {
         long n = snap.usage(type).liveObjects();
@@ -162,11 +146,7 @@ public final class Residue {
             MemorySnapshot now = allocator.snapshot();
             List<Long> residentNow = residentCounts.stream().map(LongSupplier::getAsLong).toList();
             for (String type : now.byType().keySet()) {
-                long limit = net(before, type, residentBefore);
-                if (boot != null && !kept.contains(type)) {
-                    limit = Math.min(limit, net(boot.before, type, boot.residentBefore));
-                }
-                long grew = net(now, type, residentNow) - limit;
+                long grew = net(now, type, residentNow) - net(before, type, residentBefore);
                 if (grew > 0) {
                     out.add("leaked: " + type + " +" + grew + " objects");
                 }
