@@ -615,6 +615,16 @@ public final class Ftrace {
         return ctx.directFunctions.count();
     }
 
+    /**
+     * Whether {@code direct_functions} is a hash of its own rather than the shared empty hash:
+     * after the first update it always is, a hash with no entries once the last one is deleted (as
+     * {@code update_ftrace_direct_del} leaves the kernel's), so a leak check counts it as ftrace's
+     * own state.
+     */
+    public boolean directFunctionsAllocated() {
+        return ctx.directFunctions != ctx.emptyHash;
+    }
+
     /** {@code ftrace_caller}: what a site traced only by callbacks without regs calls. */
     public CallTarget ftraceCaller() {
         return callers.ftraceCaller;

@@ -4,6 +4,7 @@ import dev.gtramp.kernel.Cpu;
 import dev.gtramp.kernel.Kernel;
 import dev.gtramp.kernel.KernelConfig;
 import dev.gtramp.kernel.KernelFunction;
+import dev.gtramp.kernel.KernelLog;
 import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.bpf.BpfAttachType;
 import dev.gtramp.kernel.bpf.BpfProg;
@@ -11,14 +12,18 @@ import dev.gtramp.kernel.bpf.BpfProgBody;
 import dev.gtramp.kernel.image.KernelImage;
 import dev.gtramp.kernel.mm.KasanException;
 import dev.gtramp.kernel.rcu.RcuFlavor;
+import dev.gtramp.ftrace.Ftrace;
 import dev.gtramp.trampoline.BpfTracingLink;
 import dev.gtramp.trampoline.Trampolines;
 import dev.gtramp.trampoline.TrampolinesConfig;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
+import java.util.function.Predicate;
 
 /**
  * What the trampoline and global trampoline tests share: a kernel of its own per trial (two CPUs,
@@ -32,6 +37,17 @@ import java.util.function.IntSupplier;
  * body while the writer updates ({@link #sleepingBody}, {@link #whileInBody}); or one call takes an
  * interrupt at the first {@code Cpu.interruptWindow} on its path and stays in the handler while the
  * writer updates ({@link #callInterrupted}, {@link #updateInWindow}).
+ *
+ * <p><b>Residue.</b> A body's constructor ends with {@link #setupDone}, the baseline of its
+ * {@link Residue}: what the setup attached and loaded stays, and is in it. Every link the trial
+ * opens and every program it loads after that (the writer's) is recorded by {@link #track}. The
+ * arbiter ({@link #finish}) settles, takes the KASAN verdict, closes those links and drops those
+ * programs (newest first, so a link goes before its program), and closes the kernel, which runs
+ * every callback chain to its end; then nothing may be left: no type with more live objects than
+ * at the baseline, no callback, no {@code kfunc_md} or image retiring, no more trampolines, mds,
+ * patched sites or direct entries than the setup left, no unexpected warning ({@link #residue}).
+ * Releasing the writer's part rather than everything keeps the arbiter cheap: tearing down a setup
+ * of dozens of functions costs as much as building it.
  */
 public abstract class KernelTrial {
     protected static final KernelImage SMALL_IMAGE = KernelImage.synthetic(16, 1);
@@ -60,6 +76,19 @@ public abstract class KernelTrial {
     private volatile boolean windowUpdated;
     /** Set by CPU 0 once its interrupted call returned, so the writer does not wait for a window never taken. */
     private volatile boolean interruptedCallDone;
+    /** The links the trial opened, closed by the arbiter; guarded by itself (setup and writer add). */
+    private final List<AutoCloseable> links = new ArrayList<>();
+    /** The baseline, taken by {@link #setupDone}. */
+    private Residue residue;
+    /** What the setup left attached: the arbiter requires no more than these at the end. */
+    private int setupTrampolines;
+    private int setupMds;
+    private int setupSites;
+    private int setupDirect;
+    /** Set by {@link #finish}: what the kernel left behind. */
+    private List<String> left = List.of();
+    /** Log lines the trial provokes on purpose; the constructing thread's only. */
+    private final List<Predicate<KernelLog.Entry>> expectedLog = new ArrayList<>();
 
     protected KernelTrial(Set<UnsafeVariant> unsafe, RcuFlavor rcu, TrampolinesConfig config) {
         this(SMALL_IMAGE, unsafe, rcu, config);
@@ -74,8 +103,38 @@ public abstract class KernelTrial {
         args = new long[f.argWords()];
     }
 
+    /** The end of the body's setup: the baseline its residue is measured against. */
+    protected final void setupDone() {
+        Ftrace ftrace = Ftrace.of(kernel);
+        setupTrampolines = trampolines.trampolineCount();
+        setupMds = trampolines.kfuncMdCount();
+        setupSites = ftrace.enabledRecords().size();
+        setupDirect = ftrace.directFunctionCount();
+        residue = Residue.of(kernel).ofFtrace(ftrace);
+    }
+
+    /** Log lines the trial provokes on purpose, not residue (see {@link Residue#expectLog}). */
+    protected final void expectLog(Predicate<KernelLog.Entry> line) {
+        expectedLog.add(line);
+    }
+
+    /**
+     * A link the trial opened, or a program it loaded: if that happens after {@link #setupDone}
+     * (the writer's), the arbiter closes it (a link closed already is left alone: closing twice
+     * does nothing; a program's loader reference is dropped once). The setup's stay: they are in
+     * the baseline.
+     */
+    protected final <L extends AutoCloseable> L track(L link) {
+        if (residue != null) {
+            synchronized (links) {
+                links.add(link);
+            }
+        }
+        return link;
+    }
+
     protected final BpfProg prog(String name, BpfAttachType type, BpfProgBody body) {
-        return BpfProg.builder(kernel, name, type).body(body).load();
+        return track(BpfProg.builder(kernel, name, type).body(body).load());
     }
 
     /** One call of {@code f}: its result, or {@link #FREED} or {@link #OTHER}. */
@@ -161,7 +220,7 @@ public abstract class KernelTrial {
         BpfTracingLink link = null;
         for (int i = 0; i < times; i++) {
             if (link == null) {
-                link = trampolines.attach(prog, f, cookie);
+                link = track(trampolines.attach(prog, f, cookie));
             } else {
                 link.close();
                 link = null;
@@ -250,10 +309,61 @@ public abstract class KernelTrial {
         return TrialDomain.await(flag);
     }
 
-    /** The arbiter: runs the callbacks left, closes the kernel, and says whether KASAN reported anything. */
+    /**
+     * The arbiter: runs the callbacks left and says whether KASAN reported anything; then closes the
+     * writer's links and programs, closes the kernel (running every callback left) and records the
+     * residue ({@link #residue}). A KASAN report of the teardown is residue, not this verdict.
+     */
     protected final int finish() {
         settle();
-        kernel.close();
-        return kernel.allocator().violations() > 0 ? 1 : 0;
+        long kasan = kernel.allocator().violations();
+        List<String> teardown = new ArrayList<>();
+        List<AutoCloseable> open;
+        synchronized (links) {
+            open = new ArrayList<>(links);
+        }
+        for (int i = open.size() - 1; i >= 0; i--) {
+            try {
+                open.get(i).close();
+            } catch (Exception e) {
+                teardown.add("closing " + open.get(i) + " failed: " + e);
+            }
+        }
+        kernel.close(); // runs every callback chain the teardown queued to its end
+        if (residue == null) {
+            throw new IllegalStateException(getClass().getSimpleName() + " did not call setupDone()");
+        }
+        Ftrace ftrace = Ftrace.of(kernel);
+        for (var line : expectedLog) {
+            residue.expectLog(line);
+        }
+        left = new ArrayList<>(residue
+                .require(kernel.allocator().violations() == kasan, "KASAN reports in the teardown")
+                .require(trampolines.kfuncMdsRetiring() == 0, trampolines.kfuncMdsRetiring() + " kfunc_mds retiring")
+                .require(trampolines.imagesRetiring() == 0, trampolines.imagesRetiring() + " images retiring")
+                .require(trampolines.trampolineCount() <= setupTrampolines,
+                        trampolines.trampolineCount() + " trampolines, " + setupTrampolines + " after setup")
+                .require(trampolines.kfuncMdCount() <= setupMds,
+                        trampolines.kfuncMdCount() + " kfunc_mds, " + setupMds + " after setup")
+                .require(ftrace.enabledRecords().size() <= setupSites,
+                        "patched sites " + ftrace.enabledRecords() + ", " + setupSites + " after setup")
+                .require(ftrace.directFunctionCount() <= setupDirect,
+                        ftrace.directFunctionCount() + " direct entries, " + setupDirect + " after setup")
+                .find());
+        left.addAll(0, teardown);
+        return kasan > 0 ? 1 : 0;
+    }
+
+    /** After {@link #finish}: what the kernel left behind, one line each; empty for a clean trial. */
+    protected final List<String> left() {
+        return left;
+    }
+
+    /**
+     * After {@link #finish}: whether {@code outcome} is one of {@code acceptable} and the kernel left
+     * residue; the caller then puts {@link Residue#VALUE} in its residue column.
+     */
+    protected final boolean residue(Object outcome, String... acceptable) {
+        return Residue.accepted(outcome, acceptable) && !left.isEmpty();
     }
 }

@@ -2,6 +2,7 @@ package dev.gtramp.trampoline;
 
 import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.bpf.BpfProg;
+import dev.gtramp.stress.Residue;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.infra.results.III_Result;
@@ -39,12 +40,16 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * none); {@code r3}: 1 if its programs are exactly P1 and P2, else 0.
  * <ul>
  *   <li>{@code 0, 2, 1}: one md, two users, both programs;</li>
+ *   <li>{@code 0, 2, 9}: FORBIDDEN, an otherwise acceptable trial left residue once it had released
+ *       its md and every callback had run (live objects, callbacks, retiring mds, warnings: see
+ *       {@link Residue})</li>
  *   <li>anything else: FORBIDDEN (two mds, a lost user or program, an exception).</li>
  * </ul>
  * Paired with {@link KfuncMdCreateUnlockedBroken}, which must show a forbidden outcome.
  */
 @Description("two attaches of one function at once: one md, two users, both programs")
 @Outcome(id = "0, 2, 1", expect = ACCEPTABLE, desc = "one md with both users and both programs")
+@Outcome(id = "0, 2, 9", expect = FORBIDDEN, desc = "residue: the kernel left objects, callbacks, sites or warnings behind")
 @Outcome(id = ".*", expect = FORBIDDEN, desc = "two mds, a lost user or program, or an exception")
 public abstract class CreateVsCreate extends MdUsersTrial {
     private final BpfProg p1 = multi("p1");
@@ -54,6 +59,7 @@ public abstract class CreateVsCreate extends MdUsersTrial {
 
     CreateVsCreate(Set<UnsafeVariant> unsafe) {
         super(unsafe);
+        setupDone();
     }
 
     final void attachP1() {
@@ -73,6 +79,15 @@ public abstract class CreateVsCreate extends MdUsersTrial {
         }
         r.r2 = md == null ? -1 : users(md);
         r.r3 = md != null && hasExactly(md, p1, p2) ? 1 : 0;
+        boolean clean = Residue.accepted(r, "0, 2, 1");
+        if (clean) {
+            // The detach paths' share, so that the md the trial made is no residue.
+            release(md, p1);
+            release(md, p2);
+        }
         finish();
+        if (residue(r, "0, 2, 1")) {
+            r.r3 = Residue.VALUE;
+        }
     }
 }

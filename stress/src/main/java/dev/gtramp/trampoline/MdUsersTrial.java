@@ -39,6 +39,12 @@ abstract class MdUsersTrial extends KernelTrial {
         }
     }
 
+    /** The detach path's share ({@code kfunc_md_bpf_unlink}, {@code kfunc_md_put}), for the arbiter. */
+    final void release(KfuncMd md, BpfProg prog) {
+        mds.unlink(md, prog);
+        mds.put(md);
+    }
+
     /** The md published for {@code f}, or null. */
     final KfuncMd published() {
         return mds.get(f);

@@ -2,6 +2,7 @@ package dev.gtramp.trampoline;
 
 import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.bpf.BpfProg;
+import dev.gtramp.stress.Residue;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.infra.results.II_Result;
@@ -41,12 +42,16 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * <ul>
  *   <li>{@code 0, 0}: the attach holds a live md;</li>
  *   <li>{@code 1, *}: FORBIDDEN, the md the attach holds went away under it;</li>
+ *   <li>{@code 0, 9}: FORBIDDEN, an otherwise acceptable trial left residue once it had released
+ *       its md and every callback had run (live objects, callbacks, retiring mds, warnings: see
+ *       {@link Residue})</li>
  *   <li>anything else: FORBIDDEN.</li>
  * </ul>
  * Paired with {@link KfuncMdPutVsCreateUnlockedBroken}, which must show {@code 1, 0}.
  */
 @Description("the last put racing a create: the md the attach gets stays live and published")
 @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "the attach holds a live, published md with one user")
+@Outcome(id = "0, 9", expect = FORBIDDEN, desc = "residue: the kernel left objects, callbacks, sites or warnings behind")
 @Outcome(id = "1, .*", expect = FORBIDDEN, desc = "the md the attach holds was unpublished or freed")
 @Outcome(id = ".*", expect = FORBIDDEN, desc = "wrong users or programs, an exception, or a KASAN report")
 public abstract class PutVsCreate extends MdUsersTrial {
@@ -59,6 +64,7 @@ public abstract class PutVsCreate extends MdUsersTrial {
     PutVsCreate(Set<UnsafeVariant> unsafe) {
         super(unsafe);
         md = createAndLink(p1);
+        setupDone();
     }
 
     final void detach() {
@@ -83,6 +89,13 @@ public abstract class PutVsCreate extends MdUsersTrial {
         } else {
             r.r1 = users(md2) == 1 && hasExactly(md2, p2) ? 0 : 2;
         }
+        if (r.r1 == 0) {
+            // The detach path's share, so that the md the attach made is no residue.
+            release(md2, p2);
+        }
         r.r2 = finish();
+        if (residue(r, "0, 0")) {
+            r.r2 = Residue.VALUE;
+        }
     }
 }

@@ -3,6 +3,7 @@ package dev.gtramp.stress.ftrace;
 import dev.gtramp.ftrace.FtraceHash;
 import dev.gtramp.kernel.KernelFunction;
 import dev.gtramp.kernel.UnsafeVariant;
+import dev.gtramp.stress.Residue;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.Outcome;
 
@@ -42,6 +43,9 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  *       the update, A;</li>
  *   <li>{@code 4, *}: FORBIDDEN, a call executed a torn instruction (an oops);</li>
  *   <li>{@code 3, *}: FORBIDDEN, a call ran the body after one had run A;</li>
+ *   <li>{@code *, 9}: FORBIDDEN, an otherwise acceptable trial left residue once everything was
+ *       detached and every callback had run (live objects, callbacks, patched sites, direct entries
+ *       or warnings: see {@link Residue})</li>
  *   <li>anything else: FORBIDDEN (after the update a call still ran the body ({@code r2 = 0}), a
  *       call returned something neither ran or faulted otherwise ({@code 5}), or the update did not
  *       return within 5 s ({@code 7})).</li>
@@ -50,6 +54,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  */
 @Description("update_ftrace_direct_add: a caller sees the NOP or the new trampoline, never a torn instruction")
 @Outcome(id = {"0, 1", "1, 1", "2, 1"}, expect = ACCEPTABLE, desc = "the body, then tramp A; A after the update")
+@Outcome(id = ".*, 9", expect = FORBIDDEN, desc = "residue: the kernel left objects, callbacks, sites or warnings behind")
 @Outcome(id = "4, .*", expect = FORBIDDEN, desc = "a call executed a torn instruction")
 @Outcome(id = "3, .*", expect = FORBIDDEN, desc = "a call ran the body after one had run tramp A")
 @Outcome(id = ".*", expect = FORBIDDEN, desc = "the body after the update, neither target (5), or stuck (7)")
@@ -59,6 +64,7 @@ public abstract class AddVsCall extends SiteSwitch {
         KernelFunction g = kernel.functions().get(1);
         attach(g, TRAMP_A);
         settle();
+        setupDone();
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.gtramp.stress.ftrace;
 import dev.gtramp.ftrace.FtraceHash;
 import dev.gtramp.kernel.KernelFunction;
 import dev.gtramp.kernel.UnsafeVariant;
+import dev.gtramp.stress.Residue;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.Outcome;
 
@@ -42,6 +43,9 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  *       the update, the body;</li>
  *   <li>{@code 4, *}: FORBIDDEN, a call executed a torn instruction (an oops);</li>
  *   <li>{@code 3, *}: FORBIDDEN, a call ran A after one had run the body;</li>
+ *   <li>{@code *, 9}: FORBIDDEN, an otherwise acceptable trial left residue once everything was
+ *       detached and every callback had run (live objects, callbacks, patched sites, direct entries
+ *       or warnings: see {@link Residue})</li>
  *   <li>anything else: FORBIDDEN (after the update a call still ran A ({@code r2 = 0}), a call
  *       returned something neither ran or faulted otherwise ({@code 5}), or the update did not
  *       return within 5 s ({@code 7})).</li>
@@ -50,6 +54,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  */
 @Description("update_ftrace_direct_del: a caller sees the trampoline or the NOP, never a torn instruction")
 @Outcome(id = {"0, 1", "1, 1", "2, 1"}, expect = ACCEPTABLE, desc = "tramp A, then the body; the body after the update")
+@Outcome(id = ".*, 9", expect = FORBIDDEN, desc = "residue: the kernel left objects, callbacks, sites or warnings behind")
 @Outcome(id = "4, .*", expect = FORBIDDEN, desc = "a call executed a torn instruction")
 @Outcome(id = "3, .*", expect = FORBIDDEN, desc = "a call ran tramp A after one had run the body")
 @Outcome(id = ".*", expect = FORBIDDEN, desc = "tramp A after the update, neither target (5), or stuck (7)")
@@ -60,6 +65,7 @@ public abstract class DelVsCall extends SiteSwitch {
         attach(f, TRAMP_A);
         attach(g, TRAMP_A);
         settle();
+        setupDone();
     }
 
     @Override

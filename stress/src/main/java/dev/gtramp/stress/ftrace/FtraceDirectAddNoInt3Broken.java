@@ -38,7 +38,7 @@ public class FtraceDirectAddNoInt3Broken extends AddVsCall {
     }
 
     @Arbiter
-    public void arbiter() {
-        finish();
+    public void arbiter(II_Result r) {
+        check(r);
     }
 }

@@ -37,7 +37,7 @@ public class FtraceDirectAddTest extends AddVsCall {
     }
 
     @Arbiter
-    public void arbiter() {
-        finish();
+    public void arbiter(II_Result r) {
+        check(r);
     }
 }

@@ -38,7 +38,7 @@ public class FtraceDirectDelNoInt3Broken extends DelVsCall {
     }
 
     @Arbiter
-    public void arbiter() {
-        finish();
+    public void arbiter(II_Result r) {
+        check(r);
     }
 }

@@ -37,7 +37,7 @@ public class FtraceDirectDelTest extends DelVsCall {
     }
 
     @Arbiter
-    public void arbiter() {
-        finish();
+    public void arbiter(II_Result r) {
+        check(r);
     }
 }

@@ -38,7 +38,7 @@ public class FtraceDirectModNoStubBroken extends ModVsCall {
     }
 
     @Arbiter
-    public void arbiter() {
-        finish();
+    public void arbiter(II_Result r) {
+        check(r);
     }
 }

@@ -36,7 +36,7 @@ public class FtraceDirectModTest extends ModVsCall {
     }
 
     @Arbiter
-    public void arbiter() {
-        finish();
+    public void arbiter(II_Result r) {
+        check(r);
     }
 }

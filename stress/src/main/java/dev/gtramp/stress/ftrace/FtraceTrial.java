@@ -14,8 +14,11 @@ import dev.gtramp.kernel.KernelFunction;
 import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.image.KernelImage;
 import dev.gtramp.kernel.mm.KasanException;
+import dev.gtramp.stress.Residue;
 import dev.gtramp.stress.TrialDomain;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.function.LongPredicate;
 
@@ -45,6 +48,12 @@ import java.util.function.LongPredicate;
  * instruction (or resolving the int3 it trapped on), a grace period only for a CPU inside an
  * outermost call, and CPU 0 ends every call and is in an extended quiescent state between calls.
  * The writer binds no CPU, so no grace period waits for it.
+ *
+ * <p><b>Residue.</b> A body's constructor ends with {@link #setupDone}, the baseline of its
+ * {@link Residue}. The arbiter ({@link #finish}) settles, takes the KASAN count, then detaches
+ * everything: every direct entry of {@code direct_ops} ({@code update_ftrace_direct_del}) and
+ * whatever else the body traces ({@link #untrace}); it settles again and closes the kernel. Then
+ * no site may be patched and no direct entry left, and nothing else ({@link #left}).
  */
 abstract class FtraceTrial {
     /** The image of the trials: 16 synthetic functions, all traceable. Immutable, shared by the trials. */
@@ -79,6 +88,10 @@ abstract class FtraceTrial {
      * Volatile: a call that CPU 0 makes after it reads the flag happens after the whole update.
      */
     volatile boolean updated;
+    /** The baseline, taken by {@link #setupDone}. */
+    private Residue residue;
+    /** Set by {@link #finish}: what the kernel left behind. */
+    private List<String> left = List.of();
 
     FtraceTrial(KernelImage image, Set<UnsafeVariant> unsafe, int fIndex) {
         kernel = Kernel.boot(image, KernelConfig.defaults().withManualRcuCallbacks(true)
@@ -157,10 +170,59 @@ abstract class FtraceTrial {
         }
     }
 
-    /** The arbiter: runs the callbacks left and closes the kernel. */
-    final void finish() {
+    /** The end of the body's setup: the baseline its residue is measured against. */
+    final void setupDone() {
+        residue = Residue.of(kernel).ofFtrace(ftrace);
+    }
+
+    /** Unregisters what the body traces besides {@code direct_ops}'s entries, for the arbiter's teardown. */
+    void untrace() {
+    }
+
+    /**
+     * The arbiter: runs the callbacks left and reads KASAN's count (returned: the reports of the
+     * trial); then detaches everything, runs the callbacks that queued, closes the kernel and
+     * records the residue ({@link #left}). A KASAN report of the teardown is residue.
+     */
+    final long finish() {
+        settle();
+        long kasan = kernel.allocator().violations();
+        List<String> teardown = new ArrayList<>();
+        try {
+            untrace();
+            FtraceHash all = ftrace.allocHash(4);
+            for (KernelFunction fn : kernel.functions()) {
+                CallTarget t = ftrace.findRecDirect(fn.ip());
+                if (t != null) {
+                    all.add(fn.ip(), t);
+                }
+            }
+            if (all.count() > 0) {
+                ftrace.updateFtraceDirectDel(ops, all);
+            }
+            ftrace.freeHash(all);
+        } catch (RuntimeException e) {
+            teardown.add("detaching everything failed: " + e);
+        }
         settle();
         kernel.close();
+        left = new ArrayList<>(residue
+                .require(kernel.allocator().violations() == kasan, "KASAN reports in the teardown")
+                .require(ftrace.enabledRecords().isEmpty(), "patched sites left: " + ftrace.enabledRecords())
+                .require(ftrace.directFunctionCount() == 0, ftrace.directFunctionCount() + " direct entries left")
+                .find());
+        left.addAll(0, teardown);
+        return kasan;
+    }
+
+    /** After {@link #finish}: what the kernel left behind, one line each; empty for a clean trial. */
+    final List<String> left() {
+        return left;
+    }
+
+    /** After {@link #finish}: whether {@code outcome} is one of {@code acceptable} and the kernel left residue. */
+    final boolean residue(Object outcome, String... acceptable) {
+        return Residue.accepted(outcome, acceptable) && !left.isEmpty();
     }
 
     /** A direct trampoline that runs the origin and adds {@code delta} to its result. */

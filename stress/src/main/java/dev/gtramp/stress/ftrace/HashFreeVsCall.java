@@ -5,6 +5,7 @@ import dev.gtramp.ftrace.FtraceOps;
 import dev.gtramp.kernel.Cpu;
 import dev.gtramp.kernel.KernelFunction;
 import dev.gtramp.kernel.UnsafeVariant;
+import dev.gtramp.stress.Residue;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.infra.results.II_Result;
@@ -71,6 +72,9 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  *   <li>{@code 0, 0}: every call ran A; nothing was freed under a reader;</li>
  *   <li>{@code 1, *}: FORBIDDEN, a call read a freed {@code direct_functions} (use after free);</li>
  *   <li>{@code *, 1}: FORBIDDEN, a KASAN report anywhere;</li>
+ *   <li>{@code 0, 9}: FORBIDDEN, an otherwise acceptable trial left residue once everything was
+ *       detached and every callback had run (live objects, callbacks, patched sites, direct entries
+ *       or warnings: see {@link Residue})</li>
  *   <li>anything else: FORBIDDEN (a call that ran no trampoline or faulted ({@code r1 = 2}), or
  *       stuck ({@code r1 = 3})).</li>
  * </ul>
@@ -78,6 +82,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  */
 @Description("direct_functions: a caller in the list function never reads a freed table")
 @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "every call ran tramp A; no KASAN report")
+@Outcome(id = "0, 9", expect = FORBIDDEN, desc = "residue: the kernel left objects, callbacks, sites or warnings behind")
 @Outcome(id = "1, .*", expect = FORBIDDEN, desc = "use after free: a call read a freed direct_functions")
 @Outcome(id = ".*, 1", expect = FORBIDDEN, desc = "a KASAN report")
 @Outcome(id = ".*", expect = FORBIDDEN, desc = "a call ran no trampoline or faulted (2), or stuck (3)")
@@ -103,6 +108,7 @@ public abstract class HashFreeVsCall extends FtraceTrial {
             throw new IllegalStateException("two ops on f, but its site is " + f.site());
         }
         settle();
+        setupDone();
     }
 
     /** CPU 0: calls {@code f} until the updates are over. */
@@ -139,7 +145,15 @@ public abstract class HashFreeVsCall extends FtraceTrial {
 
     /** The arbiter: runs the callbacks left, closes the kernel, and reads KASAN's count. */
     final void check(II_Result r) {
-        finish();
-        r.r2 = kernel.allocator().violations() > 0 ? 1 : 0;
+        r.r2 = finish() > 0 ? 1 : 0;
+        if (residue(r, "0, 0")) {
+            r.r2 = Residue.VALUE;
+        }
+    }
+
+    /** The function tracer on {@code f}, for the arbiter's teardown. */
+    @Override
+    final void untrace() {
+        ftrace.unregisterFtraceFunction(tracer);
     }
 }

@@ -3,6 +3,7 @@ package dev.gtramp.stress.ftrace;
 import dev.gtramp.ftrace.FtraceHash;
 import dev.gtramp.kernel.KernelFunction;
 import dev.gtramp.kernel.UnsafeVariant;
+import dev.gtramp.stress.Residue;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.Outcome;
 
@@ -50,12 +51,16 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  *   <li>{@code 0, 1}, {@code 1, 1}, {@code 2, 1}: A only, A then B, or B only; after the update, B;</li>
  *   <li>{@code 5, *}: FORBIDDEN, a call ran neither trampoline (or faulted otherwise);</li>
  *   <li>{@code 3, *}: FORBIDDEN, a call ran A after one had run B;</li>
+ *   <li>{@code *, 9}: FORBIDDEN, an otherwise acceptable trial left residue once everything was
+ *       detached and every callback had run (live objects, callbacks, patched sites, direct entries
+ *       or warnings: see {@link Residue})</li>
  *   <li>anything else: FORBIDDEN (a torn instruction ({@code 4}), A after the update
  *       ({@code r2 = 0}), or the update did not return within 5 s ({@code 7})).</li>
  * </ul>
  */
 @Description("update_ftrace_direct_mod: a caller sees the old or the new trampoline, never neither")
 @Outcome(id = {"0, 1", "1, 1", "2, 1"}, expect = ACCEPTABLE, desc = "tramp A, then tramp B; B after the update")
+@Outcome(id = ".*, 9", expect = FORBIDDEN, desc = "residue: the kernel left objects, callbacks, sites or warnings behind")
 @Outcome(id = "5, .*", expect = FORBIDDEN, desc = "a call ran neither trampoline, or faulted")
 @Outcome(id = "3, .*", expect = FORBIDDEN, desc = "a call ran tramp A after one had run tramp B")
 @Outcome(id = ".*", expect = FORBIDDEN, desc = "torn (4), tramp A after the update, or stuck (7)")
@@ -66,6 +71,7 @@ public abstract class ModVsCall extends SiteSwitch {
         attach(f, TRAMP_A);
         attach(g, TRAMP_A);
         settle();
+        setupDone();
     }
 
     @Override

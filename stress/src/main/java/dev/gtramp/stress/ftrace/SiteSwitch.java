@@ -3,6 +3,7 @@ package dev.gtramp.stress.ftrace;
 import dev.gtramp.kernel.Cpu;
 import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.image.KernelImage;
+import dev.gtramp.stress.Residue;
 import org.openjdk.jcstress.infra.results.II_Result;
 
 import java.util.Set;
@@ -101,6 +102,14 @@ abstract class SiteSwitch extends FtraceTrial {
             update();
         } finally {
             updated = true;
+        }
+    }
+
+    /** The arbiter: the teardown and the residue check ({@link #finish}); {@code r2} is {@link Residue#VALUE} for residue. */
+    final void check(II_Result r) {
+        finish();
+        if (residue(r, "0, 1", "1, 1", "2, 1")) {
+            r.r2 = Residue.VALUE;
         }
     }
 }

@@ -7,6 +7,7 @@ import dev.gtramp.kernel.bpf.BpfAttachType;
 import dev.gtramp.kernel.bpf.BpfProg;
 import dev.gtramp.kernel.image.KernelImage;
 import dev.gtramp.kernel.rcu.RcuFlavor;
+import dev.gtramp.stress.Residue;
 import dev.gtramp.trampoline.BpfTracingMultiLink;
 import dev.gtramp.trampoline.MultiLinkMode;
 import dev.gtramp.trampoline.TrampolinesConfig;
@@ -60,6 +61,9 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  *   <li>{@code 0, 1}: every call ran each attached program once, calls raced the updates;</li>
  *   <li>{@code 5, 1}: the same, no call overlapping an update;</li>
  *   <li>{@code 1, *}: FORBIDDEN, an attached link's program did not run;</li>
+ *   <li>{@code *, 9}: FORBIDDEN, an otherwise acceptable trial left residue once its links were
+ *       closed and every callback had run (live objects, callbacks, retiring mds or images, patched
+ *       sites, direct entries or warnings: see {@link Residue})</li>
  *   <li>anything else: FORBIDDEN.</li>
  * </ul>
  * Paired with {@link PaddingFallbackModNoStubBroken}, which must show {@code 1, 2}.
@@ -67,6 +71,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @Description("the no-padding fallback racing calls: each attached multi program runs once per call")
 @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "each call ran the attached programs once; calls raced the updates")
 @Outcome(id = "5, 1", expect = ACCEPTABLE, desc = "each call ran the attached programs once; none overlapped an update")
+@Outcome(id = ".*, 9", expect = FORBIDDEN, desc = "residue: the kernel left objects, callbacks, sites or warnings behind")
 @Outcome(id = "1, .*", expect = FORBIDDEN, desc = "a call with no update under way missed an attached program")
 @Outcome(id = ".*", expect = FORBIDDEN, desc = "a program run twice or after its link closed, a fault, or a stuck update")
 public abstract class FallbackVsCall extends GlobalTrial {
@@ -107,6 +112,7 @@ public abstract class FallbackVsCall extends GlobalTrial {
     FallbackVsCall(Set<UnsafeVariant> unsafe) {
         super(IMAGE, unsafe, RcuFlavor.QSBR, TrampolinesConfig.global(MultiLinkMode.GLOBAL_PADDING));
         f.setBody(frame -> BODY);
+        setupDone();
     }
 
     /** CPU 0: calls {@code f} until the updates are over, then once more. */
@@ -183,5 +189,8 @@ public abstract class FallbackVsCall extends GlobalTrial {
             r.r2 = 2;
         }
         finish();
+        if (residue(r, "0, 1", "5, 1")) {
+            r.r2 = Residue.VALUE;
+        }
     }
 }

@@ -4,6 +4,7 @@ import dev.gtramp.kernel.Cpu;
 import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.bpf.BpfAttachType;
 import dev.gtramp.kernel.rcu.RcuFlavor;
+import dev.gtramp.stress.Residue;
 import dev.gtramp.trampoline.BpfTracingMultiLink;
 import dev.gtramp.trampoline.KfuncMdFreeProtocol;
 import org.openjdk.jcstress.annotations.Description;
@@ -58,12 +59,16 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * <ul>
  *   <li>{@code 0, 0}: the md outlived the preempted call's walk, and was freed after it;</li>
  *   <li>{@code 1, *}: FORBIDDEN, the call walked a freed md (use after free);</li>
+ *   <li>{@code 0, 9}: FORBIDDEN, an otherwise acceptable trial left residue once its links were
+ *       closed and every callback had run (live objects, callbacks, retiring mds or images, patched
+ *       sites, direct entries or warnings: see {@link Residue})</li>
  *   <li>anything else: FORBIDDEN.</li>
  * </ul>
  * Paired with {@link KfuncMdPutV2KillEarlyBroken}, which must show {@code 1, 1}.
  */
 @Description("v2 unlink under a call preempted after rcu_read_unlock: the md outlives the fentry walk")
 @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "the preempted call walked a live md")
+@Outcome(id = "0, 9", expect = FORBIDDEN, desc = "residue: the kernel left objects, callbacks, sites or warnings behind")
 @Outcome(id = "1, .*", expect = FORBIDDEN, desc = "use after free: a call walked a freed md")
 @Outcome(id = ".*", expect = FORBIDDEN, desc = "a fault, a stray KASAN report, a leaked md, or no window")
 public abstract class FentryVsUnlink extends GlobalTrial {
@@ -78,6 +83,7 @@ public abstract class FentryVsUnlink extends GlobalTrial {
         f.setBody(frame -> BODY);
         link = attachMulti(prog("fentry_walk", BpfAttachType.TRACE_FENTRY_MULTI, ctx -> 0));
         settle();
+        setupDone();
     }
 
     /** CPU 0: one call of {@code f}, preempted after its read-side section. */
@@ -109,5 +115,8 @@ public abstract class FentryVsUnlink extends GlobalTrial {
         settle();
         boolean freed = trampolines.kfuncMdCount() == 0 && trampolines.kfuncMdsRetiring() == 0;
         r.r2 = finish() != 0 ? 1 : freed ? 0 : 2;
+        if (residue(r, "0, 0")) {
+            r.r2 = Residue.VALUE;
+        }
     }
 }

@@ -37,12 +37,12 @@ abstract class GlobalTrial extends KernelTrial {
 
     /** A tracing multi link of {@code prog} on {@code functions}. */
     final BpfTracingMultiLink attachMulti(BpfProg prog, List<KernelFunction> functions) {
-        return trampolines.attachMulti(prog, null,
-                TracingMultiOpts.create().names(functions.stream().map(KernelFunction::name).toList()));
+        return track(trampolines.attachMulti(prog, null,
+                TracingMultiOpts.create().names(functions.stream().map(KernelFunction::name).toList())));
     }
 
     /** A tracing multi link of {@code prog} on {@code f} alone. */
     final BpfTracingMultiLink attachMulti(BpfProg prog) {
-        return trampolines.attachMulti(prog, null, TracingMultiOpts.create().names(List.of(f.name())));
+        return track(trampolines.attachMulti(prog, null, TracingMultiOpts.create().names(List.of(f.name()))));
     }
 }

@@ -5,6 +5,7 @@ import dev.gtramp.kernel.KernelFunction;
 import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.bpf.BpfAttachType;
 import dev.gtramp.kernel.rcu.RcuFlavor;
+import dev.gtramp.stress.Residue;
 import dev.gtramp.trampoline.MultiLinkMode;
 import dev.gtramp.trampoline.TrampolinesConfig;
 import org.openjdk.jcstress.annotations.Description;
@@ -55,6 +56,9 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  *   <li>{@code 0, 0}: calls raced the growth and each found its md;</li>
  *   <li>{@code 5, 0}: no call overlapped the attach (the race did not happen);</li>
  *   <li>{@code 1, *}: FORBIDDEN, a call found no md in the array it loaded;</li>
+ *   <li>{@code *, 9}: FORBIDDEN, an otherwise acceptable trial left residue once its links were
+ *       closed and every callback had run (live objects, callbacks, retiring mds or images, patched
+ *       sites, direct entries or warnings: see {@link Residue})</li>
  *   <li>anything else: FORBIDDEN.</li>
  * </ul>
  * Paired with {@link PaddingMdArrayPublishBeforeCopyBroken}, which must show {@code 1, 0}.
@@ -62,6 +66,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @Description("md array growth racing calls: each call finds its md in the old or the new array")
 @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "calls raced the growth and each ran P once")
 @Outcome(id = "5, 0", expect = ACCEPTABLE, desc = "each call ran P once; none overlapped the growth")
+@Outcome(id = ".*, 9", expect = FORBIDDEN, desc = "residue: the kernel left objects, callbacks, sites or warnings behind")
 @Outcome(id = "1, .*", expect = FORBIDDEN, desc = "a call found no md: the new array was published before the copy")
 @Outcome(id = ".*", expect = FORBIDDEN, desc = "a use after free, a fault, a stray KASAN report, or a stuck writer")
 public abstract class GrowVsCall extends GlobalTrial {
@@ -92,6 +97,7 @@ public abstract class GrowVsCall extends GlobalTrial {
             return 0;
         }), List.of(f));
         settle();
+        setupDone();
     }
 
     /** CPU 0: calls {@code f} until the writer is done. */
@@ -139,5 +145,8 @@ public abstract class GrowVsCall extends GlobalTrial {
     final void check(II_Result r) {
         int kasan = finish();
         r.r2 = kasan != 0 ? 1 : gSlot < MdArrayFill.FIRST_ARRAY_SLOTS ? 2 : 0;
+        if (residue(r, "0, 0", "5, 0")) {
+            r.r2 = Residue.VALUE;
+        }
     }
 }

@@ -4,6 +4,7 @@ import dev.gtramp.kernel.Cpu;
 import dev.gtramp.kernel.KernelFunction;
 import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.bpf.BpfAttachType;
+import dev.gtramp.stress.Residue;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.infra.results.III_Result;
@@ -52,6 +53,9 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * <ul>
  *   <li>{@code 0, 0, 0}: the call found its md in the array it loaded, freed after the call;</li>
  *   <li>{@code 2, *, *}: FORBIDDEN, the old array was freed under the call;</li>
+ *   <li>{@code 0, 0, 9}: FORBIDDEN, an otherwise acceptable trial left residue once its links were
+ *       closed and every callback had run (live objects, callbacks, retiring mds or images, patched
+ *       sites, direct entries or warnings: see {@link Residue})</li>
  *   <li>anything else: FORBIDDEN.</li>
  * </ul>
  * Paired with {@link PaddingMdArrayFreeAtOnceBroken}, which must show {@code 2, 0, 1}. The same
@@ -59,6 +63,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  */
 @Description("md array growth under a caller that loaded the old array: its md is found there")
 @Outcome(id = "0, 0, 0", expect = ACCEPTABLE, desc = "the call found its md in the old array, freed after the call")
+@Outcome(id = "0, 0, 9", expect = FORBIDDEN, desc = "residue: the kernel left objects, callbacks, sites or warnings behind")
 @Outcome(id = "2, .*", expect = FORBIDDEN, desc = "use after free: the old array was freed under the call")
 @Outcome(id = ".*", expect = FORBIDDEN, desc = "a missed md, a fault, a stray KASAN report, or no race")
 public abstract class GrowVsInterruptedFind extends InterruptedFind {
@@ -83,6 +88,7 @@ public abstract class GrowVsInterruptedFind extends InterruptedFind {
             return 0;
         }), List.of(f));
         settle();
+        setupDone();
     }
 
     /** CPU 0: the call of {@code f} that takes the interrupt. */
@@ -108,5 +114,8 @@ public abstract class GrowVsInterruptedFind extends InterruptedFind {
         int s = gSlot;
         r.r2 = s < 0 ? 2 : s >= MdArrayFill.FIRST_ARRAY_SLOTS ? 0 : 1;
         r.r3 = finish();
+        if (residue(r, "0, 0, 0")) {
+            r.r3 = Residue.VALUE;
+        }
     }
 }

@@ -6,6 +6,7 @@ import dev.gtramp.kernel.bpf.BpfAttachType;
 import dev.gtramp.kernel.bpf.BpfProg;
 import dev.gtramp.kernel.bpf.BpfTrampKind;
 import dev.gtramp.kernel.rcu.RcuFlavor;
+import dev.gtramp.stress.Residue;
 import dev.gtramp.trampoline.BpfTracingLink;
 import dev.gtramp.trampoline.KfuncMdFreeProtocol;
 import org.openjdk.jcstress.annotations.Description;
@@ -62,6 +63,9 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  *   <li>{@code 5, 1}: a call in flight across an image retire skipped its fexit shim M, as the
  *       kernel's calls skip an old image's fexit programs;</li>
  *   <li>{@code 1, *}: FORBIDDEN, a call ran no program: it met f's site between two updates;</li>
+ *   <li>{@code *, 9}: FORBIDDEN, an otherwise acceptable trial left residue once its links were
+ *       closed and every callback had run (live objects, callbacks, retiring mds or images, patched
+ *       sites, direct entries or warnings: see {@link Residue})</li>
  *   <li>anything else: FORBIDDEN.</li>
  * </ul>
  * Paired with {@link GtrampMixDelThenAddBroken}, which must show {@code 1, 1}, and (fexit.multi M,
@@ -71,6 +75,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @Description("mixing racing calls: the multi program runs once per call while f moves between targets")
 @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "each call ran M once; M alone after the updates")
 @Outcome(id = "5, 1", expect = ACCEPTABLE, desc = "a call across an image retire skipped the fexit shim M (ip_after_call)")
+@Outcome(id = ".*, 9", expect = FORBIDDEN, desc = "residue: the kernel left objects, callbacks, sites or warnings behind")
 @Outcome(id = "1, .*", expect = FORBIDDEN, desc = "a call ran no program: the site was a NOP between two updates")
 @Outcome(id = ".*", expect = FORBIDDEN, desc = "a program run twice, a fault, or a stuck update")
 public abstract class MixVsCall extends GlobalTrial {
@@ -114,6 +119,7 @@ public abstract class MixVsCall extends GlobalTrial {
             return 0;
         }));
         settle();
+        setupDone();
     }
 
     /** CPU 0: calls {@code f} until the updates are over, then once more. */
@@ -168,7 +174,7 @@ public abstract class MixVsCall extends GlobalTrial {
     /** Attaches R on even steps, closes it on odd ones. */
     private void step(int i) {
         if (i % 2 == 0) {
-            regular = trampolines.attach(fentry, f, 0);
+            regular = track(trampolines.attach(fentry, f, 0));
         } else {
             regular.close();
             regular = null;
@@ -177,5 +183,8 @@ public abstract class MixVsCall extends GlobalTrial {
 
     final void check(II_Result res) {
         finish();
+        if (residue(res, "0, 1", "5, 1")) {
+            res.r2 = Residue.VALUE;
+        }
     }
 }

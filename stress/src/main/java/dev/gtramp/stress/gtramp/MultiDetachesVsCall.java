@@ -10,6 +10,7 @@ import dev.gtramp.stress.KernelTrial;
 import dev.gtramp.trampoline.BpfTracingMultiLink;
 import dev.gtramp.trampoline.TracingMultiOpts;
 import dev.gtramp.trampoline.TrampolinesConfig;
+import dev.gtramp.stress.Residue;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.infra.results.III_Result;
@@ -70,6 +71,9 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  *   <li>{@code 0, *, 0}: FORBIDDEN, every call was right but f was left patched, or an md or a
  *       trampoline was left, after both links were closed;</li>
  *   <li>{@code 4, *}: FORBIDDEN, a call read freed memory;</li>
+ *   <li>{@code 0, *, 9}: FORBIDDEN, an otherwise acceptable trial left residue once its links were
+ *       closed and every callback had run (live objects, callbacks, retiring mds or images, patched
+ *       sites, direct entries or warnings: see {@link Residue})</li>
  *   <li>anything else: FORBIDDEN.</li>
  * </ul>
  * Run on the global trampoline by {@link GtrampMultiDetachesVsCallTest}, paired with
@@ -82,6 +86,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @Outcome(id = "0, 1, 1", expect = ACCEPTABLE, desc = "calls between the detaches ran the remaining program alone")
 @Outcome(id = "0, 0, 1", expect = ACCEPTABLE, desc = "every call right; none fell between the detaches")
 @Outcome(id = "0, .*, 0", expect = FORBIDDEN, desc = "f left patched, or an md or a trampoline left, after both closes")
+@Outcome(id = "0, .*, 9", expect = FORBIDDEN, desc = "residue: the kernel left objects, callbacks, sites or warnings behind")
 @Outcome(id = "1, .*", expect = FORBIDDEN, desc = "a program ran after its close returned")
 @Outcome(id = "2, .*", expect = FORBIDDEN, desc = "a program of an attached link did not run")
 @Outcome(id = "4, .*", expect = FORBIDDEN, desc = "use after free: a call read freed memory (or failed)")
@@ -121,6 +126,7 @@ public abstract class MultiDetachesVsCall extends KernelTrial {
             return 0;
         }), null, TracingMultiOpts.create().names(List.of(f.name(), h.name())));
         settle();
+        setupDone();
     }
 
     /** CPU 0: calls {@code f} until both closes are over, then once more. */
@@ -207,6 +213,9 @@ public abstract class MultiDetachesVsCall extends KernelTrial {
     final void check(III_Result res) {
         if (finish() != 0) {
             res.r1 = 4;
+        }
+        if (residue(res, "0, 1, 1", "0, 0, 1")) {
+            res.r3 = Residue.VALUE;
         }
     }
 }

@@ -8,6 +8,7 @@ import dev.gtramp.kernel.mm.KasanException;
 import dev.gtramp.kernel.rcu.RcuFlavor;
 import dev.gtramp.trampoline.BpfTracingMultiLink;
 import dev.gtramp.trampoline.TrampolinesConfig;
+import dev.gtramp.stress.Residue;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.infra.results.IIII_Result;
@@ -75,6 +76,9 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  *   <li>{@code 0, 1, *, *}: FORBIDDEN, the wrong program ran: the call that held A ran B's program;</li>
  *   <li>{@code 0, 0, 1, *}: FORBIDDEN, B lost: the next call ran none of B's programs;</li>
  *   <li>{@code 0, 0, 0, 2}: FORBIDDEN, A never freed;</li>
+ *   <li>{@code 0, 0, 0, 9}: FORBIDDEN, an otherwise acceptable trial left residue once its links were
+ *       closed and every callback had run (live objects, callbacks, retiring mds or images, patched
+ *       sites, direct entries or warnings: see {@link Residue})</li>
  *   <li>anything else: FORBIDDEN.</li>
  * </ul>
  * Run on the hash table ({@link KfuncMdRecreateVsOriginTest}) and the padding index
@@ -84,6 +88,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  */
 @Description("a new md for the function while a call sleeps in the origin on the old one: the call finishes on the old md, the new one serves the next call")
 @Outcome(id = "0, 0, 0, 0", expect = ACCEPTABLE, desc = "the call finished on the old md, freed after it; the new md served the next call")
+@Outcome(id = "0, 0, 0, 9", expect = FORBIDDEN, desc = "residue: the kernel left objects, callbacks, sites or warnings behind")
 @Outcome(id = "1, .*", expect = FORBIDDEN, desc = "use after free: the call read a freed md")
 @Outcome(id = "0, 1, .*", expect = FORBIDDEN, desc = "wrong program: the call holding the old md ran the new md's program")
 @Outcome(id = "0, 0, 1, .*", expect = FORBIDDEN, desc = "new md lost: the next call ran none of its programs")
@@ -116,6 +121,7 @@ public abstract class RecreateVsOrigin extends GlobalTrial {
         });
         linkA = attachMulti(progA);
         settle();
+        setupDone();
     }
 
     /** CPU 0: the first call of {@code f}, which sleeps in the origin. */
@@ -133,7 +139,7 @@ public abstract class RecreateVsOrigin extends GlobalTrial {
             linkA.close();
             settle();
             try {
-                linkB = attachMulti(progB);
+                linkB = track(attachMulti(progB));
             } catch (RuntimeException e) {
                 missed = true;
             }
@@ -174,5 +180,8 @@ public abstract class RecreateVsOrigin extends GlobalTrial {
         bLeft |= trampolines.kfuncMdCount() != 0 || trampolines.kfuncMdsRetiring() != 0;
         kasan |= finish() != 0;
         r.r4 = kasan ? 1 : aLeft ? 2 : bLeft ? 3 : 0;
+        if (residue(r, "0, 0, 0, 0")) {
+            r.r4 = Residue.VALUE;
+        }
     }
 }

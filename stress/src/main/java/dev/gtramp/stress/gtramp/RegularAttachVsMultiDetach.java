@@ -10,6 +10,7 @@ import dev.gtramp.kernel.rcu.RcuFlavor;
 import dev.gtramp.trampoline.BpfTracingLink;
 import dev.gtramp.trampoline.BpfTracingMultiLink;
 import dev.gtramp.trampoline.KfuncMdFreeProtocol;
+import dev.gtramp.stress.Residue;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.infra.results.III_Result;
@@ -73,6 +74,9 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  *       (the interleaving: the mix of a trampoline and a {@code kfunc_md});</li>
  *   <li>{@code 0, 0, 1}: the detach went first, and the attach gave f its own trampoline;</li>
  *   <li>{@code 2, *, *}: FORBIDDEN, R's attach returned and R did not run;</li>
+ *   <li>{@code 0, *, 9}: FORBIDDEN, an otherwise acceptable trial left residue once its links were
+ *       closed and every callback had run (live objects, callbacks, retiring mds or images, patched
+ *       sites, direct entries or warnings: see {@link Residue})</li>
  *   <li>anything else: FORBIDDEN.</li>
  * </ul>
  * Paired with {@link GtrampRegularMdCheckUnlockedBroken}, which must show {@code 2, *, *}.
@@ -80,6 +84,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @Description("a regular attach racing the detach of the multi link serving f: R after its attach, M never after its close")
 @Outcome(id = "0, 1, 1", expect = ACCEPTABLE, desc = "the attach took f over from the global caller; the detach dropped M's shim")
 @Outcome(id = "0, 0, 1", expect = ACCEPTABLE, desc = "the detach went first; the attach gave f its own trampoline")
+@Outcome(id = "0, .*, 9", expect = FORBIDDEN, desc = "residue: the kernel left objects, callbacks, sites or warnings behind")
 @Outcome(id = "1, .*", expect = FORBIDDEN, desc = "M ran after its close returned")
 @Outcome(id = "2, .*, .*", expect = FORBIDDEN, desc = "R did not run after its attach returned")
 @Outcome(id = "3, .*", expect = FORBIDDEN, desc = "M did not run while attached")
@@ -121,6 +126,7 @@ public abstract class RegularAttachVsMultiDetach extends GlobalTrial {
         }));
         kept = attachMulti(prog("multi_g", BpfAttachType.TRACE_FENTRY_MULTI, ctx -> 0), List.of(g));
         settle();
+        setupDone();
     }
 
     /** CPU 0: calls {@code f} until the attach and the close are over, then once more. */
@@ -182,7 +188,7 @@ public abstract class RegularAttachVsMultiDetach extends GlobalTrial {
             }
             rState = UNDER_WAY;
             try {
-                regular = trampolines.attach(fentry, f, 0);
+                regular = track(trampolines.attach(fentry, f, 0));
                 rState = DONE;
             } catch (RuntimeException e) {
                 writerFailed = true;
@@ -220,6 +226,9 @@ public abstract class RegularAttachVsMultiDetach extends GlobalTrial {
         }
         if (finish() != 0) {
             res.r1 = 5;
+        }
+        if (residue(res, "0, 1, 1", "0, 0, 1")) {
+            res.r3 = Residue.VALUE;
         }
     }
 }

@@ -9,6 +9,7 @@ import dev.gtramp.stress.KernelTrial;
 import dev.gtramp.trampoline.BpfTracingMultiLink;
 import dev.gtramp.trampoline.TracingMultiOpts;
 import dev.gtramp.trampoline.TrampolinesConfig;
+import dev.gtramp.stress.Residue;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.infra.results.III_Result;
@@ -57,6 +58,9 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * <ul>
  *   <li>{@code 0, 0, 0}: image 1 outlived the call; M joined and left; f is R's again;</li>
  *   <li>{@code 1, *, 1}: FORBIDDEN, the call returned into an image the multi path freed;</li>
+ *   <li>{@code 0, 0, 9}: FORBIDDEN, an otherwise acceptable trial left residue once its links were
+ *       closed and every callback had run (live objects, callbacks, retiring mds or images, patched
+ *       sites, direct entries or warnings: see {@link Residue})</li>
  *   <li>anything else: FORBIDDEN.</li>
  * </ul>
  * On the global trampoline ({@link GtrampShimVsOriginTest}) paired with
@@ -66,6 +70,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  */
 @Description("a multi link joins and leaves f's trampoline while a call sleeps in the origin of the old image")
 @Outcome(id = "0, 0, 0", expect = ACCEPTABLE, desc = "the old image outlived the call; f is R's alone again")
+@Outcome(id = "0, 0, 9", expect = FORBIDDEN, desc = "residue: the kernel left objects, callbacks, sites or warnings behind")
 @Outcome(id = "1, .*, 1", expect = FORBIDDEN, desc = "use after free: the call returned into a replaced image freed at once")
 @Outcome(id = ".*", expect = FORBIDDEN, desc = "M run from the old image, a lost R, a fault, or no sleeping call")
 public abstract class ShimVsOrigin extends KernelTrial {
@@ -90,6 +95,7 @@ public abstract class ShimVsOrigin extends KernelTrial {
         });
         settle();
         sleepingBody(BODY);
+        setupDone();
     }
 
     /** CPU 0: one call of {@code f}, which sleeps in the origin. */
@@ -104,8 +110,8 @@ public abstract class ShimVsOrigin extends KernelTrial {
     /** The writer: M joins f's trampoline and leaves it while CPU 0 sleeps in image 1. */
     final void write() {
         missed = !whileInBody(() -> {
-            BpfTracingMultiLink link = trampolines.attachMulti(m, null,
-                    TracingMultiOpts.create().names(List.of(f.name())));
+            BpfTracingMultiLink link = track(trampolines.attachMulti(m, null,
+                    TracingMultiOpts.create().names(List.of(f.name()))));
             runCallbacks();
             link.close();
             runCallbacks();
@@ -126,6 +132,9 @@ public abstract class ShimVsOrigin extends KernelTrial {
         }
         r.r2 = v == BODY && rRuns == 1 && mRuns == 0 ? 0 : 1;
         r.r3 = finish();
+        if (residue(r, "0, 0, 0")) {
+            r.r3 = Residue.VALUE;
+        }
     }
 
     /** The callbacks an update queued, as their threads would run them while CPU 0 sleeps. */

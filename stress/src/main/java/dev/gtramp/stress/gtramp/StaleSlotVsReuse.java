@@ -4,6 +4,7 @@ import dev.gtramp.kernel.Cpu;
 import dev.gtramp.kernel.KernelFunction;
 import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.bpf.BpfAttachType;
+import dev.gtramp.stress.Residue;
 import dev.gtramp.trampoline.BpfTracingMultiLink;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.Outcome;
@@ -57,12 +58,16 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  *   <li>{@code 0, 0, 0}: the call found {@code f}'s own md through the stale index, {@code g} in
  *       another slot;</li>
  *   <li>{@code 1, *, *}: FORBIDDEN, a call of {@code f} ran {@code g}'s program;</li>
+ *   <li>{@code 0, 0, 9}: FORBIDDEN, an otherwise acceptable trial left residue once its links were
+ *       closed and every callback had run (live objects, callbacks, retiring mds or images, patched
+ *       sites, direct entries or warnings: see {@link Residue})</li>
  *   <li>anything else: FORBIDDEN.</li>
  * </ul>
  * Paired with {@link PaddingSlotFreedAtUnpublishBroken}, which must show {@code 1, 1, 0}.
  */
 @Description("a stale mov $slot: the slot is not reused while a caller may still read it")
 @Outcome(id = "0, 0, 0", expect = ACCEPTABLE, desc = "the stale index found f's own md; g got another slot")
+@Outcome(id = "0, 0, 9", expect = FORBIDDEN, desc = "residue: the kernel left objects, callbacks, sites or warnings behind")
 @Outcome(id = "1, .*", expect = FORBIDDEN, desc = "a call of f ran g's program: its slot was reused under the caller")
 @Outcome(id = ".*", expect = FORBIDDEN, desc = "a fault, a program run wrongly, a stray KASAN report, or no race")
 public abstract class StaleSlotVsReuse extends InterruptedFind {
@@ -88,6 +93,7 @@ public abstract class StaleSlotVsReuse extends InterruptedFind {
             return 0;
         }), List.of(f));
         settle();
+        setupDone();
         fSlot = MdArrayFill.slot(f);
     }
 
@@ -118,5 +124,8 @@ public abstract class StaleSlotVsReuse extends InterruptedFind {
         int s = gSlot;
         r.r2 = s < 0 ? 2 : s == fSlot ? 1 : 0;
         r.r3 = finish();
+        if (residue(r, "0, 0, 0")) {
+            r.r3 = Residue.VALUE;
+        }
     }
 }

@@ -5,6 +5,7 @@ import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.bpf.BpfAttachType;
 import dev.gtramp.kernel.bpf.BpfTrampKind;
 import dev.gtramp.kernel.rcu.RcuFlavor;
+import dev.gtramp.stress.Residue;
 import dev.gtramp.trampoline.BpfTracingMultiLink;
 import dev.gtramp.trampoline.KfuncMdFreeProtocol;
 import dev.gtramp.trampoline.MultiLinkMode;
@@ -64,6 +65,9 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * <ul>
  *   <li>{@code 0, 0, 0}: the md outlived the call and was freed after it;</li>
  *   <li>{@code 1, *, *}: FORBIDDEN, the call read a freed md (use after free);</li>
+ *   <li>{@code 0, 0, 9}: FORBIDDEN, an otherwise acceptable trial left residue once its links were
+ *       closed and every callback had run (live objects, callbacks, retiring mds or images, patched
+ *       sites, direct entries or warnings: see {@link Residue})</li>
  *   <li>anything else: FORBIDDEN.</li>
  * </ul>
  * Paired with {@link KfuncMdPutFexitRcuOnlyBroken} and {@link KfuncMdPutFmodRetRcuOnlyBroken},
@@ -74,6 +78,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  */
 @Description("unlink while a call sleeps in the origin: the md outlives the call")
 @Outcome(id = "0, 0, 0", expect = ACCEPTABLE, desc = "the call returned through the live md, which was freed after it")
+@Outcome(id = "0, 0, 9", expect = FORBIDDEN, desc = "residue: the kernel left objects, callbacks, sites or warnings behind")
 @Outcome(id = "1, .*", expect = FORBIDDEN, desc = "use after free: the call read a freed md")
 @Outcome(id = ".*", expect = FORBIDDEN, desc = "a fault, a program run wrongly, a stray KASAN report, or no race")
 public abstract class UnlinkVsOrigin extends GlobalTrial {
@@ -103,6 +108,7 @@ public abstract class UnlinkVsOrigin extends GlobalTrial {
             return 0;
         }));
         settle();
+        setupDone();
     }
 
     /** CPU 0: one call of {@code f}. */
@@ -130,5 +136,8 @@ public abstract class UnlinkVsOrigin extends GlobalTrial {
         settle();
         boolean freed = trampolines.kfuncMdCount() == 0 && trampolines.kfuncMdsRetiring() == 0;
         r.r3 = finish() != 0 ? 1 : freed ? 0 : 2;
+        if (residue(r, "0, 0, 0")) {
+            r.r3 = Residue.VALUE;
+        }
     }
 }

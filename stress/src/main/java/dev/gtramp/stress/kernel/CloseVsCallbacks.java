@@ -6,6 +6,7 @@ import dev.gtramp.kernel.KernelException;
 import dev.gtramp.kernel.KernelLog;
 import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.image.KernelImage;
+import dev.gtramp.stress.Residue;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.infra.results.III_Result;
@@ -46,6 +47,8 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  *   <li>{@code 0, 0, 0}: the close came first and refused the operation;</li>
  *   <li>{@code 1, 3, 0}: the operation came first; close ran its whole chain;</li>
  *   <li>{@code 1, [012], *}: FORBIDDEN, the chain of an accepted operation was cut;</li>
+ *   <li>{@code *, 9}: FORBIDDEN, an otherwise acceptable trial left residue once every callback had
+ *       run (live objects, callbacks or warnings: see {@link Residue})</li>
  *   <li>anything else: FORBIDDEN.</li>
  * </ul>
  * Paired with {@link KernelCloseDomainsInTurnBroken}, which must show {@code 1, 1, 1}.
@@ -53,15 +56,19 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @Description("Kernel.close racing an operation: an accepted operation's callback chain runs whole")
 @Outcome(id = "0, 0, 0", expect = ACCEPTABLE, desc = "the close came first and refused the operation")
 @Outcome(id = "1, 3, 0", expect = ACCEPTABLE, desc = "the operation came first; close ran its whole chain")
+@Outcome(id = ".*, 9", expect = FORBIDDEN, desc = "residue: the kernel left objects, callbacks, sites or warnings behind")
 @Outcome(id = "1, [012], .*", expect = FORBIDDEN, desc = "the callback chain of an accepted operation was cut")
 @Outcome(id = ".*", expect = FORBIDDEN, desc = "a stray error, or a refused operation that ran")
 public abstract class CloseVsCallbacks {
     private final Kernel kernel;
     private final AtomicInteger steps = new AtomicInteger();
     private volatile boolean accepted;
+    /** The baseline: the kernel as booted. */
+    private final Residue residue;
 
     CloseVsCallbacks(Set<UnsafeVariant> unsafe) {
         kernel = Kernel.boot(KernelImage.synthetic(4, 1), KernelConfig.defaults().withUnsafeVariants(unsafe));
+        residue = Residue.of(kernel);
     }
 
     /** The detacher: an operation that queues a chain crossing the domains. */
@@ -90,5 +97,8 @@ public abstract class CloseVsCallbacks {
         r.r1 = accepted ? 1 : 0;
         r.r2 = steps.get();
         r.r3 = kernel.log().entries(e -> e.level() == KernelLog.Level.ERR).isEmpty() ? 0 : 1;
+        if (Residue.accepted(r, "0, 0, 0", "1, 3, 0") && residue.found()) {
+            r.r3 = Residue.VALUE;
+        }
     }
 }

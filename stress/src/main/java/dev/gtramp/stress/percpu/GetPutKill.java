@@ -3,6 +3,7 @@ package dev.gtramp.stress.percpu;
 import dev.gtramp.kernel.KernelException;
 import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.rcu.RcuFlavor;
+import dev.gtramp.stress.Residue;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.infra.results.II_Result;
@@ -44,11 +45,14 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  *   <li>{@code 0, 1}: never released while CPU 0 held a reference; released exactly once;</li>
  *   <li>{@code 1, *}: FORBIDDEN, the release ran while CPU 0 held a reference;</li>
  *   <li>{@code 0, 0}: FORBIDDEN, the release never ran (a put was lost);</li>
+ *   <li>{@code 0, 9}: FORBIDDEN, an otherwise acceptable trial left residue once every callback had
+ *       run (per-CPU variables, callbacks or warnings: see {@link Residue})</li>
  *   <li>anything else: FORBIDDEN (released more than once, or a put went below zero: {@code r2 = -1}).</li>
  * </ul>
  */
 @Description("percpu_ref get/put racing percpu_ref_kill never make the release run early")
 @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "never released while held; released exactly once")
+@Outcome(id = "0, 9", expect = FORBIDDEN, desc = "residue: the kernel left objects, callbacks, sites or warnings behind")
 @Outcome(id = "1, .*", expect = FORBIDDEN, desc = "the release ran while CPU 0 held a reference")
 @Outcome(id = "0, 0", expect = FORBIDDEN, desc = "the release never ran: a put was lost")
 @Outcome(id = ".*", expect = FORBIDDEN, desc = "released more than once, or a put below zero (-1)")
@@ -64,6 +68,7 @@ public abstract class GetPutKill extends PercpuTrial {
     GetPutKill(RcuFlavor flavor, Set<UnsafeVariant> unsafe) {
         super(flavor, unsafe);
         getBeforeTrial(cpu0);
+        setupDone();
     }
 
     /** CPU 0: get/put pairs, one per kernel call, until the kill is over; then drops its first reference. */
@@ -105,5 +110,8 @@ public abstract class GetPutKill extends PercpuTrial {
 
     final void check(II_Result r) {
         r.r2 = releasesAfterCallbacks();
+        if (residue(r, "0, 1")) {
+            r.r2 = Residue.VALUE;
+        }
     }
 }

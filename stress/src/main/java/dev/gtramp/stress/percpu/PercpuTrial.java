@@ -5,6 +5,7 @@ import dev.gtramp.kernel.percpu.PerCpuArena;
 import dev.gtramp.kernel.percpu.PercpuRef;
 import dev.gtramp.kernel.percpu.PercpuRefs;
 import dev.gtramp.kernel.rcu.RcuFlavor;
+import dev.gtramp.stress.Residue;
 import dev.gtramp.stress.TrialCpu;
 import dev.gtramp.stress.TrialDomain;
 
@@ -21,6 +22,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link TrialDomain#runPendingCallbacks()}; the arbiters run whatever is left with
  * {@code rcu_barrier()}. A put that takes the count below zero throws; actors catch that and report
  * it instead of failing the trial with an exception.
+ *
+ * <p><b>Residue.</b> A body's constructor ends with {@link #setupDone}, the baseline of its
+ * {@link Residue} (the ref's own per-CPU counter is in it); after the arbiter's barrier nothing may
+ * be left ({@link #residue}): no per-CPU variable beyond the baseline, no callback, no warning.
  */
 abstract class PercpuTrial {
     final TrialDomain domain;
@@ -30,6 +35,10 @@ abstract class PercpuTrial {
     final AtomicInteger releases = new AtomicInteger();
     /** Set when any operation threw (a put below zero, or a kill that found the count broken). */
     volatile boolean error;
+
+    /** The baseline, taken by {@link #setupDone}. */
+    private Residue residue;
+    private final PerCpuArena arena = new PerCpuArena(2);
 
     PercpuTrial(Set<UnsafeVariant> unsafe) {
         this(RcuFlavor.QSBR, unsafe);
@@ -43,7 +52,7 @@ abstract class PercpuTrial {
     /** A trial whose ref is initialised with {@code init} ({@code PERCPU_REF_ALLOW_REINIT} for a resurrect). */
     PercpuTrial(RcuFlavor flavor, Set<UnsafeVariant> unsafe, Set<PercpuRefs.InitFlag> init) {
         domain = TrialDomain.of(flavor, unsafe);
-        PercpuRefs refs = new PercpuRefs(domain.rcu(), new PerCpuArena(2), domain.log(), unsafe);
+        PercpuRefs refs = new PercpuRefs(domain.rcu(), arena, domain.log(), unsafe);
         ref = refs.init(r -> releases.incrementAndGet(), init);
         cpu0 = domain.cpu(0, "cpu 0");
         cpu1 = domain.cpu(1, "cpu 1");
@@ -58,6 +67,19 @@ abstract class PercpuTrial {
 
     final boolean released() {
         return releases.get() > 0;
+    }
+
+    /** The end of the body's setup: the baseline its residue is measured against. */
+    final void setupDone() {
+        residue = Residue.of(domain, arena.allocator());
+    }
+
+    /**
+     * After {@link #releasesAfterCallbacks}: whether {@code outcome} is one of {@code acceptable}
+     * and the trial left residue; the caller then puts {@link Residue#VALUE} in its last column.
+     */
+    final boolean residue(Object outcome, String... acceptable) {
+        return Residue.accepted(outcome, acceptable) && residue.found();
     }
 
     /** After every callback ran: the release count, or -1 if an operation threw. */

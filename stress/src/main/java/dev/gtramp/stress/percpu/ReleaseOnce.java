@@ -2,6 +2,7 @@ package dev.gtramp.stress.percpu;
 
 import dev.gtramp.kernel.KernelException;
 import dev.gtramp.kernel.UnsafeVariant;
+import dev.gtramp.stress.Residue;
 import dev.gtramp.stress.TrialDomain;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.Outcome;
@@ -37,11 +38,14 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  *   <li>{@code 0, 0, 1}: both CPUs saw the ref unreleased while holding references; released once;</li>
  *   <li>{@code 1, *, *} or {@code *, 1, *}: FORBIDDEN, the release ran while a reference was held;</li>
  *   <li>{@code *, *, 0}: FORBIDDEN, the release never ran (a put was lost);</li>
+ *   <li>{@code 0, 0, 9}: FORBIDDEN, an otherwise acceptable trial left residue once every callback
+ *       had run (per-CPU variables, callbacks or warnings: see {@link Residue})</li>
  *   <li>anything else: FORBIDDEN (released twice, or a put went below zero: {@code r3 = -1}).</li>
  * </ul>
  */
 @Description("percpu_ref: the release runs exactly once, and never while a reference is held")
 @Outcome(id = "0, 0, 1", expect = ACCEPTABLE, desc = "unreleased while held; released exactly once")
+@Outcome(id = "0, 0, 9", expect = FORBIDDEN, desc = "residue: the kernel left objects, callbacks, sites or warnings behind")
 @Outcome(id = {"1, .*", ".*, 1, .*"}, expect = FORBIDDEN, desc = "the release ran while a reference was held")
 @Outcome(id = ".*, 0", expect = FORBIDDEN, desc = "the release never ran: a put was lost")
 @Outcome(id = ".*", expect = FORBIDDEN, desc = "released twice, or a put below zero (-1)")
@@ -57,6 +61,7 @@ public abstract class ReleaseOnce extends PercpuTrial {
             getBeforeTrial(cpu0);
         }
         getBeforeTrial(cpu1);
+        setupDone();
     }
 
     /** CPU 0: drops its references as the kill starts. */
@@ -104,5 +109,8 @@ public abstract class ReleaseOnce extends PercpuTrial {
 
     final void check(III_Result r) {
         r.r3 = releasesAfterCallbacks();
+        if (residue(r, "0, 0, 1")) {
+            r.r3 = Residue.VALUE;
+        }
     }
 }

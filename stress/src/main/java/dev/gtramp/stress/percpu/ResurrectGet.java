@@ -4,6 +4,7 @@ import dev.gtramp.kernel.KernelException;
 import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.percpu.PercpuRefs;
 import dev.gtramp.kernel.rcu.RcuFlavor;
+import dev.gtramp.stress.Residue;
 import dev.gtramp.stress.TrialDomain;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.Outcome;
@@ -60,12 +61,15 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  *   <li>{@code 0, 0, 1, 0}: counted once, released once, but no call of CPU 0 fell inside the resurrect;</li>
  *   <li>{@code 1, *, *, *}: FORBIDDEN, {@code tryget_live} succeeded on a ref whose kill was confirmed;</li>
  *   <li>{@code *, 1, *, *}: FORBIDDEN, the release ran while CPU 0 held its reference (a get was lost);</li>
+ *   <li>{@code 0, 0, 9, *}: FORBIDDEN, an otherwise acceptable trial left residue once every callback
+ *       had run (live objects, per-CPU variables, callbacks or warnings: see {@link Residue});</li>
  *   <li>anything else: FORBIDDEN (the release ran other than once, a put went below zero
  *       ({@code r3 = -1}), or CPU 0 waited 5 s for the killer ({@code r4 = 2})).</li>
  * </ul>
  */
 @Description("percpu_ref_resurrect racing get and tryget_live: counted once, released once, never got live dead")
 @Outcome(id = {"0, 0, 1, 1", "0, 0, 1, 0"}, expect = ACCEPTABLE, desc = "every reference counted once; released once at the end")
+@Outcome(id = "0, 0, 9, .*", expect = FORBIDDEN, desc = "residue: the kernel left objects, callbacks, sites or warnings behind")
 @Outcome(id = "1, .*", expect = FORBIDDEN, desc = "tryget_live succeeded on a ref whose kill was confirmed")
 @Outcome(id = ".*, 1, .*", expect = FORBIDDEN, desc = "the release ran while CPU 0 held a reference")
 @Outcome(id = ".*", expect = FORBIDDEN, desc = "released other than once, a put below zero (-1), or stuck (r4 = 2)")
@@ -85,6 +89,7 @@ public abstract class ResurrectGet extends PercpuTrial {
     ResurrectGet(Set<UnsafeVariant> unsafe) {
         super(RcuFlavor.QSBR, unsafe, Set.of(PercpuRefs.InitFlag.ALLOW_REINIT));
         getBeforeTrial(cpu0);
+        setupDone();
     }
 
     /** CPU 0: tryget_live, get and puts, one kernel call at a time, and the RCU callbacks in between. */
@@ -172,5 +177,8 @@ public abstract class ResurrectGet extends PercpuTrial {
 
     final void check(IIII_Result r) {
         r.r3 = releasesAfterCallbacks();
+        if (residue(r, "0, 0, 1, 1", "0, 0, 1, 0")) {
+            r.r3 = Residue.VALUE;
+        }
     }
 }

@@ -2,6 +2,7 @@ package dev.gtramp.stress.percpu;
 
 import dev.gtramp.kernel.KernelException;
 import dev.gtramp.kernel.UnsafeVariant;
+import dev.gtramp.stress.Residue;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.infra.results.IIII_Result;
@@ -43,6 +44,8 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  *   <li>{@code 0, 0, 0, 1} and {@code 1, 0, 0, 1}: CPU 0 saw the ref dead and got nothing;</li>
  *   <li>{@code 1, 1, *, *}: FORBIDDEN, {@code tryget_live} succeeded after the kill was confirmed;</li>
  *   <li>{@code *, 1, 1, *}: FORBIDDEN, the release ran while CPU 0 held its reference;</li>
+ *   <li>{@code *, 9}: FORBIDDEN, an otherwise acceptable trial left residue once every callback had
+ *       run (per-CPU variables, callbacks or warnings: see {@link Residue})</li>
  *   <li>anything else: FORBIDDEN (the release ran other than once, a put went below zero
  *       ({@code r4 = -1}), or CPU 0 waited 5 s for nothing ({@code r3 = 2})).</li>
  * </ul>
@@ -50,6 +53,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @Description("percpu_ref_tryget_live racing percpu_ref_kill_and_confirm")
 @Outcome(id = "0, 1, 0, 1", expect = ACCEPTABLE, desc = "got a reference before the kill; the release waited for it")
 @Outcome(id = {"0, 0, 0, 1", "1, 0, 0, 1"}, expect = ACCEPTABLE, desc = "saw the ref dead, got nothing")
+@Outcome(id = ".*, 9", expect = FORBIDDEN, desc = "residue: the kernel left objects, callbacks, sites or warnings behind")
 @Outcome(id = "1, 1, .*", expect = FORBIDDEN, desc = "tryget_live succeeded after the kill was confirmed")
 @Outcome(id = ".*, 1, 1, .*", expect = FORBIDDEN, desc = "the release ran while a reference was held")
 @Outcome(id = ".*", expect = FORBIDDEN, desc = "released other than once, a put below zero (-1), or stuck (r3 = 2)")
@@ -59,6 +63,7 @@ public abstract class TryGetLiveKill extends PercpuTrial {
 
     TryGetLiveKill(Set<UnsafeVariant> unsafe) {
         super(unsafe);
+        setupDone();
     }
 
     /** CPU 0: {@code percpu_ref_tryget_live}, hold, put. */
@@ -93,5 +98,8 @@ public abstract class TryGetLiveKill extends PercpuTrial {
 
     final void check(IIII_Result r) {
         r.r4 = releasesAfterCallbacks();
+        if (residue(r, "0, 1, 0, 1", "0, 0, 0, 1", "1, 0, 0, 1")) {
+            r.r4 = Residue.VALUE;
+        }
     }
 }

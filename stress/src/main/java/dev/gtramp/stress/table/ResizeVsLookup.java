@@ -7,6 +7,7 @@ import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.image.KernelImage;
 import dev.gtramp.kernel.lib.RcuLongHashTable;
 import dev.gtramp.kernel.mm.KasanException;
+import dev.gtramp.stress.Residue;
 import dev.gtramp.stress.TrialDomain;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.Outcome;
@@ -59,6 +60,8 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  *   <li>{@code 0, 0}: every lookup found K, and every old array was freed after its readers;</li>
  *   <li>{@code 1, *}: FORBIDDEN, a lookup missed a key present throughout;</li>
  *   <li>{@code 2, *} and {@code *, 1}: FORBIDDEN, a use after free of a bucket array;</li>
+ *   <li>{@code 0, 9}: FORBIDDEN, an otherwise acceptable trial left residue once every callback had
+ *       run (live objects, callbacks or warnings: see {@link Residue})</li>
  *   <li>anything else: FORBIDDEN.</li>
  * </ul>
  * Paired with {@link RcuTableResizeInPlaceBroken} and {@link RcuTableDelClearsNextBroken}, which
@@ -67,6 +70,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  */
 @Description("kfunc_md table growth racing lookups: a key present throughout is always found")
 @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "every lookup found the key; old arrays freed after their readers")
+@Outcome(id = "0, 9", expect = FORBIDDEN, desc = "residue: the kernel left objects, callbacks, sites or warnings behind")
 @Outcome(id = "1, .*", expect = FORBIDDEN, desc = "a lookup missed a key present throughout the resize")
 @Outcome(id = "2, .*", expect = FORBIDDEN, desc = "use after free: a lookup reached a freed bucket array")
 @Outcome(id = ".*", expect = FORBIDDEN, desc = "a KASAN report, or the writer did not finish")
@@ -90,6 +94,8 @@ public abstract class ResizeVsLookup {
     private final Kernel kernel;
     private final RcuLongHashTable<Object> table;
     private final long[] writes = new long[WRITES];
+    /** The baseline, at the end of the setup. */
+    private final Residue residue;
     private volatile boolean looking;
     private volatile boolean done;
 
@@ -113,6 +119,7 @@ public abstract class ResizeVsLookup {
                 writes[n++] = ip;
             }
         }
+        residue = Residue.of(kernel);
     }
 
     /** {@code n} ips that share one bucket of a table of {@code 1 << bits} buckets, and so of every smaller one. */
@@ -189,5 +196,8 @@ public abstract class ResizeVsLookup {
         kernel.rcu().barrier();
         kernel.close();
         r.r2 = kernel.allocator().violations() > 0 ? 1 : 0;
+        if (Residue.accepted(r, "0, 0") && residue.found()) {
+            r.r2 = Residue.VALUE;
+        }
     }
 }

@@ -4,6 +4,7 @@ import dev.gtramp.kernel.Cpu;
 import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.bpf.BpfAttachType;
 import dev.gtramp.kernel.bpf.BpfProg;
+import dev.gtramp.stress.Residue;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.infra.results.II_Result;
@@ -44,12 +45,16 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * <ul>
  *   <li>{@code 0, 1}: every call saw one set whole, and the new set after the update;</li>
  *   <li>{@code 1, *}: FORBIDDEN, a call ran a mix of two sets;</li>
+ *   <li>{@code 0, 9}: FORBIDDEN, an otherwise acceptable trial left residue once its links were
+ *       closed and every callback had run (live objects, callbacks, retiring mds or images, patched
+ *       sites, direct entries or warnings: see {@link Residue})</li>
  *   <li>anything else: FORBIDDEN.</li>
  * </ul>
  * Paired with {@link TrampUpdateInPlaceBroken}, which must show {@code 1, 1}.
  */
 @Description("attach racing a call: the call runs the old or the new program set, never a mix")
 @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "each call ran one set whole; the new one after the update")
+@Outcome(id = "0, 9", expect = FORBIDDEN, desc = "residue: the kernel left objects, callbacks, sites or warnings behind")
 @Outcome(id = "1, .*", expect = FORBIDDEN, desc = "a call ran a mix of two program sets")
 @Outcome(id = ".*", expect = FORBIDDEN, desc = "a fault, a stuck update, or the new set missing after it")
 public abstract class AttachVsCall extends TrampolineTrial {
@@ -65,9 +70,10 @@ public abstract class AttachVsCall extends TrampolineTrial {
     AttachVsCall(Set<UnsafeVariant> unsafe) {
         super(unsafe);
         f.setBody(frame -> 0);
-        trampolines.attach(prog("p1", BpfAttachType.TRACE_FENTRY,
-                ctx -> seen += ctx.getAttachCookie() == 1 ? 1 : 100), f, 1);
+        track(trampolines.attach(prog("p1", BpfAttachType.TRACE_FENTRY,
+                ctx -> seen += ctx.getAttachCookie() == 1 ? 1 : 100), f, 1));
         settle();
+        setupDone();
     }
 
     /** CPU 0: calls {@code f} until the updates are over, then once more. */
@@ -96,5 +102,8 @@ public abstract class AttachVsCall extends TrampolineTrial {
 
     final void check(II_Result r) {
         finish();
+        if (residue(r, "0, 1")) {
+            r.r2 = Residue.VALUE;
+        }
     }
 }

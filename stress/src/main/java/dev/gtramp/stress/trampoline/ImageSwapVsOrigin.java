@@ -4,6 +4,7 @@ import dev.gtramp.kernel.Cpu;
 import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.bpf.BpfAttachType;
 import dev.gtramp.kernel.bpf.BpfProg;
+import dev.gtramp.stress.Residue;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.infra.results.II_Result;
@@ -50,12 +51,16 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * <ul>
  *   <li>{@code 0, 0}: the old image outlived the call and was freed after it;</li>
  *   <li>{@code 1, 1}: FORBIDDEN, the call returned into a freed image;</li>
+ *   <li>{@code 0, 9}: FORBIDDEN, an otherwise acceptable trial left residue once its links were
+ *       closed and every callback had run (live objects, callbacks, retiring mds or images, patched
+ *       sites, direct entries or warnings: see {@link Residue})</li>
  *   <li>anything else: FORBIDDEN.</li>
  * </ul>
  * Paired with {@link TrampImagePutNoPercpuRefBroken}, which must show {@code 1, 1}.
  */
 @Description("image swap while an fexit call sleeps in the origin: the old image outlives the call")
 @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "the call returned through the live old image")
+@Outcome(id = "0, 9", expect = FORBIDDEN, desc = "residue: the kernel left objects, callbacks, sites or warnings behind")
 @Outcome(id = "1, 1", expect = FORBIDDEN, desc = "use after free: the call returned into a freed image")
 @Outcome(id = ".*", expect = FORBIDDEN, desc = "a fault, a stray KASAN report, or the call never met the swap")
 public abstract class ImageSwapVsOrigin extends TrampolineTrial {
@@ -68,8 +73,9 @@ public abstract class ImageSwapVsOrigin extends TrampolineTrial {
     ImageSwapVsOrigin(Set<UnsafeVariant> unsafe) {
         super(unsafe);
         sleepingBody(BODY);
-        trampolines.attach(prog("fexit_old", BpfAttachType.TRACE_FEXIT, ctx -> 0), f);
+        track(trampolines.attach(prog("fexit_old", BpfAttachType.TRACE_FEXIT, ctx -> 0), f));
         settle();
+        setupDone();
     }
 
     /** CPU 0: one call of {@code f}. */
@@ -83,7 +89,7 @@ public abstract class ImageSwapVsOrigin extends TrampolineTrial {
     /** The writer: swaps the image while CPU 0 sleeps in the origin and runs the put's callbacks. */
     final void write(II_Result r) {
         missed = !whileInBody(() -> {
-            trampolines.attach(fentry, f);
+            track(trampolines.attach(fentry, f));
             kernel.tasksRcu().runPendingCallbacks();
             kernel.rcu().runPendingCallbacks();
             kernel.tasksRcu().runPendingCallbacks();
@@ -95,5 +101,8 @@ public abstract class ImageSwapVsOrigin extends TrampolineTrial {
             r.r1 = 3;
         }
         r.r2 = finish();
+        if (residue(r, "0, 0")) {
+            r.r2 = Residue.VALUE;
+        }
     }
 }
