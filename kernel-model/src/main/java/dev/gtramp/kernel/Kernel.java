@@ -6,8 +6,8 @@ import dev.gtramp.kernel.image.KernelImage;
 import dev.gtramp.kernel.mm.Allocator;
 import dev.gtramp.kernel.percpu.PerCpuArena;
 import dev.gtramp.kernel.percpu.PercpuRefs;
-import dev.gtramp.kernel.rcu.EpochRcu;
 import dev.gtramp.kernel.rcu.QsbrRcu;
+import dev.gtramp.kernel.rcu.RcuDomainSpec;
 import dev.gtramp.kernel.rcu.Rcu;
 import dev.gtramp.kernel.rcu.RcuCallbacksInFlight;
 import dev.gtramp.kernel.rcu.RcuFlavor;
@@ -109,13 +109,11 @@ public final class Kernel implements AutoCloseable {
         }
         this.functions = Collections.unmodifiableList(all);
         Set<UnsafeVariant> unsafe = config.unsafeVariants();
-        this.rcu = config.rcuFlavor() == RcuFlavor.QSBR
-                ? new QsbrRcu(RcuFlavor.QSBR, RcuFlavor.QSBR.kernelName(), log, config.rcuStallTimeout(), unsafe,
-                        config.manualRcuCallbacks(), rcuCallbacks)
-                : new EpochRcu(RcuFlavor.GENERAL, RcuFlavor.GENERAL.kernelName(), log, config.rcuStallTimeout(), unsafe,
-                        config.manualRcuCallbacks(), rcuCallbacks);
-        this.tasksRcu = new QsbrRcu(RcuFlavor.TASKS, RcuFlavor.TASKS.kernelName(), log, config.rcuStallTimeout(),
-                unsafe, config.manualRcuCallbacks(), rcuCallbacks);
+        RcuDomainSpec rcuSpec = RcuDomainSpec.of(config.rcuFlavor(), log, config.rcuStallTimeout()).withUnsafe(unsafe)
+                .withManualCallbacks(config.manualRcuCallbacks()).withInFlight(rcuCallbacks);
+        this.rcu = rcuSpec.create();
+        this.tasksRcu = new QsbrRcu(new RcuDomainSpec(RcuFlavor.TASKS, RcuFlavor.TASKS.kernelName(), log,
+                config.rcuStallTimeout(), unsafe, config.manualRcuCallbacks(), rcuCallbacks));
         this.perCpu = new PerCpuArena(config.cpus(), allocator);
         this.percpuRefs = new PercpuRefs(rcu, perCpu, log, unsafe);
         this.cpus = new Cpu[config.cpus()];

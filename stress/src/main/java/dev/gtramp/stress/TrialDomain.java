@@ -2,9 +2,9 @@ package dev.gtramp.stress;
 
 import dev.gtramp.kernel.KernelLog;
 import dev.gtramp.kernel.UnsafeVariant;
-import dev.gtramp.kernel.rcu.EpochRcu;
-import dev.gtramp.kernel.rcu.QsbrRcu;
+import dev.gtramp.kernel.rcu.AbstractRcu;
 import dev.gtramp.kernel.rcu.Rcu;
+import dev.gtramp.kernel.rcu.RcuDomainSpec;
 import dev.gtramp.kernel.rcu.RcuFlavor;
 
 import java.time.Duration;
@@ -31,16 +31,13 @@ public final class TrialDomain {
     public static final long PATIENCE_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final KernelLog log = new KernelLog(false);
-    private final Rcu rcu;
+    private final AbstractRcu rcu;
 
     private TrialDomain(RcuFlavor flavor, Set<UnsafeVariant> unsafe) {
-        if (flavor == RcuFlavor.QSBR) {
-            this.rcu = new QsbrRcu(flavor, flavor.kernelName(), log, STALL_TIMEOUT, unsafe, true);
-        } else if (flavor == RcuFlavor.GENERAL) {
-            this.rcu = new EpochRcu(flavor, flavor.kernelName(), log, STALL_TIMEOUT, unsafe, true);
-        } else {
+        if (flavor != RcuFlavor.QSBR && flavor != RcuFlavor.GENERAL) {
             throw new IllegalArgumentException("the stress tests use the QSBR and GENERAL flavors, not " + flavor);
         }
+        this.rcu = RcuDomainSpec.of(flavor, log, STALL_TIMEOUT).withUnsafe(unsafe).withManualCallbacks(true).create();
     }
 
     /** A domain of {@code flavor} with manual callbacks and the given broken behaviour (usually none). */
@@ -70,20 +67,17 @@ public final class TrialDomain {
 
     /** One grace-period scan without its wait (see {@code AbstractRcu.scanReadersOnce}). */
     public boolean scanReadersOnce() {
-        return rcu instanceof QsbrRcu q ? q.scanReadersOnce() : ((EpochRcu) rcu).scanReadersOnce();
+        return rcu.scanReadersOnce();
     }
 
-        /** {@code call_rcu()}: queues the callback; it runs in {@link #runPendingCallbacks()}. */
+    /** {@code call_rcu()}: queues the callback; it runs in {@link #runPendingCallbacks()}. */
     public void call(Runnable callback) {
         rcu.call(callback);
     }
 
     /** Runs the callbacks queued so far after one grace period, on the calling thread. */
     public int runPendingCallbacks() {
-        if (rcu instanceof QsbrRcu q) {
-            return q.runPendingCallbacks();
-        }
-        return ((EpochRcu) rcu).runPendingCallbacks();
+        return rcu.runPendingCallbacks();
     }
 
     /** Stall warnings logged so far: each is a grace period found waiting for a reader. */

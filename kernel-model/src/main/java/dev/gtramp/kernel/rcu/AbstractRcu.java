@@ -10,7 +10,6 @@ import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -33,7 +32,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p><b>Callbacks</b> ({@code call_rcu}, {@code rcu_barrier}, the callback thread and closing)
  * live in {@link RcuCallbacks}.
  */
-abstract class AbstractRcu implements Rcu {
+public abstract class AbstractRcu implements Rcu {
     private static final VarHandle READERS;
 
     static {
@@ -75,17 +74,16 @@ abstract class AbstractRcu implements Rcu {
     private final AtomicLong maxGpNanos = new AtomicLong();
     private final AtomicLong stallWarnings = new AtomicLong();
 
-    AbstractRcu(RcuFlavor flavor, String name, KernelLog log, Duration stallTimeout, Set<UnsafeVariant> unsafe,
-                boolean manualCallbacks, RcuCallbacksInFlight inFlight) {
-        this.flavor = Objects.requireNonNull(flavor, "flavor");
-        this.name = Objects.requireNonNull(name, "name");
-        this.log = Objects.requireNonNull(log, "log");
-        this.stallTimeoutNanos = stallTimeout.toNanos();
-        this.unsafe = unsafe.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(unsafe));
+    AbstractRcu(RcuDomainSpec spec) {
+        this.flavor = spec.flavor();
+        this.name = spec.name();
+        this.log = spec.log();
+        this.stallTimeoutNanos = spec.stallTimeout().toNanos();
+        this.unsafe = spec.unsafe();
         this.scanBeforeAdvance = this.unsafe.contains(UnsafeVariant.RCU_SCAN_BEFORE_ADVANCE);
         this.giveUpOnStall = this.unsafe.contains(UnsafeVariant.RCU_GP_GIVES_UP_ON_STALL);
         this.shareStartedGracePeriod = this.unsafe.contains(UnsafeVariant.RCU_SHARE_STARTED_GRACE_PERIOD);
-        this.callbacks = new RcuCallbacks(this, log, manualCallbacks, inFlight);
+        this.callbacks = new RcuCallbacks(this, log, spec.manualCallbacks(), spec.inFlight());
     }
 
     @Override

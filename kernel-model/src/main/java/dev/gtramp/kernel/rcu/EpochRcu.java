@@ -2,12 +2,10 @@ package dev.gtramp.kernel.rcu;
 
 import dev.gtramp.kernel.Errno;
 import dev.gtramp.kernel.KernelException;
-import dev.gtramp.kernel.KernelLog;
 import dev.gtramp.kernel.UnsafeVariant;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.time.Duration;
 import java.util.Set;
 
 /**
@@ -56,33 +54,10 @@ public final class EpochRcu extends AbstractRcu {
     /** Whether offline clears the reader's slot ({@link UnsafeVariant#RCU_OFFLINE_DROPS_PREEMPTED_READER}). */
     final boolean offlineDropsReader;
 
-    public EpochRcu(RcuFlavor flavor, String name, KernelLog log, Duration stallTimeout) {
-        this(flavor, name, log, stallTimeout, Set.of());
-    }
-
-    /** A domain with deliberately broken behaviour, for the stress suite only. */
-    public EpochRcu(RcuFlavor flavor, String name, KernelLog log, Duration stallTimeout, Set<UnsafeVariant> unsafe) {
-        this(flavor, name, log, stallTimeout, unsafe, false);
-    }
-
-    /**
-     * The full constructor.
-     *
-     * @param unsafe          deliberately broken behaviour, for the stress suite only; empty otherwise
-     * @param manualCallbacks no callback thread: callbacks run in {@link #runPendingCallbacks()}
-     */
-    public EpochRcu(RcuFlavor flavor, String name, KernelLog log, Duration stallTimeout, Set<UnsafeVariant> unsafe,
-              boolean manualCallbacks) {
-        this(flavor, name, log, stallTimeout, unsafe, manualCallbacks, new RcuCallbacksInFlight());
-    }
-
-    /**
-     * A domain whose callbacks are counted with those of other domains, so that their owner can wait
-     * for chains of callbacks that cross them before it closes any.
-     */
-    public EpochRcu(RcuFlavor flavor, String name, KernelLog log, Duration stallTimeout, Set<UnsafeVariant> unsafe,
-              boolean manualCallbacks, RcuCallbacksInFlight inFlight) {
-        super(flavor, name, log, stallTimeout, unsafe, manualCallbacks, inFlight);
+    /** A domain as {@code spec} says; {@link RcuDomainSpec#create()} picks the class by flavor. */
+    public EpochRcu(RcuDomainSpec spec) {
+        super(spec);
+        Set<UnsafeVariant> unsafe = spec.unsafe();
         this.readerNoFence = unsafe.contains(UnsafeVariant.RCU_READER_NO_FENCE);
         this.epochCheckOffByOne = unsafe.contains(UnsafeVariant.RCU_EPOCH_CHECK_OFF_BY_ONE);
         this.offlineDropsReader = unsafe.contains(UnsafeVariant.RCU_OFFLINE_DROPS_PREEMPTED_READER);

@@ -13,7 +13,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -74,9 +73,7 @@ class RcuCloseTest {
     void callRacingCloseRunsOrIsRefused(RcuFlavor flavor) throws Exception {
         int lost = 0;
         for (int round = 0; round < 200; round++) {
-            AbstractRcu rcu = flavor == RcuFlavor.QSBR
-                    ? new QsbrRcu(flavor, "rcu", new KernelLog(false), Duration.ofSeconds(20), Set.of(), false)
-                    : new EpochRcu(flavor, "rcu", new KernelLog(false), Duration.ofSeconds(20), Set.of(), false);
+            AbstractRcu rcu = RcuDomainSpec.of(flavor, new KernelLog(false), Duration.ofSeconds(20)).named("rcu").create();
             AtomicLong accepted = new AtomicLong();
             AtomicLong ran = new AtomicLong();
             AtomicReference<Throwable> unexpected = new AtomicReference<>();

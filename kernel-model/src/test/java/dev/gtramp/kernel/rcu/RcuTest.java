@@ -17,7 +17,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -95,8 +94,8 @@ class RcuTest {
      */
     @Test
     void aGeneralReaderKeepsItsSectionAcrossItsCpuGoingOffline() {
-        EpochRcu rcu = new EpochRcu(RcuFlavor.GENERAL, "rcu_preempt", new KernelLog(false), Duration.ofSeconds(10),
-                Set.of(), true);
+        EpochRcu rcu = new EpochRcu(RcuDomainSpec.of(RcuFlavor.GENERAL, new KernelLog(false),
+                Duration.ofSeconds(10)).withManualCallbacks(true));
         RcuReader reader = rcu.readerFor(new ThreadContext(Thread.currentThread()));
         reader.lock();
         reader.offline();
@@ -113,8 +112,8 @@ class RcuTest {
      */
     @Test
     void aQsbrCpuThatGoesOfflineIsWaitedForByNoLaterGracePeriod() {
-        QsbrRcu rcu = new QsbrRcu(RcuFlavor.QSBR, "rcu_sched", new KernelLog(false), Duration.ofSeconds(10),
-                Set.of(), true);
+        QsbrRcu rcu = new QsbrRcu(RcuDomainSpec.of(RcuFlavor.QSBR, new KernelLog(false),
+                Duration.ofSeconds(10)).withManualCallbacks(true));
         RcuReader reader = rcu.readerFor(new ThreadContext(Thread.currentThread()));
         reader.online();
         assertFalse(rcu.scanReadersOnce(), "an online CPU that has not passed a quiescent state is waited for");
@@ -363,8 +362,8 @@ class RcuTest {
 
     @org.junit.jupiter.api.Test
     void manualCallbackDomainsRunCallbacksOnTheCaller() {
-        QsbrRcu rcu = new QsbrRcu(RcuFlavor.QSBR, "test", new KernelLog(false), Duration.ofSeconds(21),
-                java.util.Set.of(), true);
+        QsbrRcu rcu = new QsbrRcu(RcuDomainSpec.of(RcuFlavor.QSBR, new KernelLog(false),
+                Duration.ofSeconds(21)).named("test").withManualCallbacks(true));
         List<String> ran = new ArrayList<>();
         rcu.call(() -> ran.add(Thread.currentThread().getName()));
         assertTrue(ran.isEmpty());
