@@ -48,11 +48,16 @@ import java.util.concurrent.locks.ReentrantLock;
  * every record each time, with the same result.
  *
  * <h2>Parts</h2>
- * This class is the ops list ({@code ftrace_startup}, {@code ftrace_shutdown}), the filters and
- * their hashes, and the API. The rest follows the seams of {@code ftrace.c}: the records
- * ({@code FtraceRecords}), the call path and trace function ({@code FtraceCallers}), the code update
- * ({@code FtracePatcher}), direct calls ({@code FtraceDirect}), each update's undo log
- * ({@code UndoLog}), and the globals they share ({@code FtraceContext}).
+ * This class is the filters and their hashes, and the API. The rest follows the seams of
+ * {@code ftrace.c}: the ops list ({@code FtraceOpsList}: {@code ftrace_startup},
+ * {@code ftrace_shutdown}), the records ({@code FtraceRecords}), the call path and trace function
+ * ({@code FtraceCallers}), the code update ({@code FtracePatcher}), direct calls
+ * ({@code FtraceDirect}, {@code FtraceDirectBatch}), each update's undo log ({@code UndoLog}), and
+ * the globals they share ({@code FtraceContext}).
+ *
+ * <p>Over 400 lines because it is the public API of all of them: each public method is the kernel
+ * function of that name, with its operation bracket and locks, delegating to its part; the filter
+ * code ({@code ftrace_set_hash}, {@code ftrace_hash_move_and_update_ops}) is the rest.
  */
 public final class Ftrace {
     /** The size bits {@code ftrace_set_hash} allocates a filter with. */
@@ -65,8 +70,7 @@ public final class Ftrace {
     private final FtracePatcher patcher;
     private final FtraceDirect direct;
     private final FtraceDirectBatch batch;
-    /** {@code ftrace_start_up}; under {@code ftrace_lock}. */
-    private int ftraceStartUp;
+    private final FtraceOpsList opsList;
 
     private Ftrace(Kernel kernel) {
         this.kernel = kernel;
@@ -74,6 +78,7 @@ public final class Ftrace {
         this.callers = new FtraceCallers(ctx);
         this.records = new FtraceRecords(ctx, callers);
         this.patcher = new FtracePatcher(ctx, records, callers);
+        this.opsList = new FtraceOpsList(ctx, callers, records, patcher);
         this.direct = new FtraceDirect(ctx, this, records, callers);
         this.batch = new FtraceDirectBatch(ctx, this, records, callers, direct);
     }
@@ -162,7 +167,7 @@ public final class Ftrace {
     }
 
     // ---------------------------------------------------------------------------------------
-    // The ops list: ftrace_startup / ftrace_shutdown
+    // The ops list (FtraceOpsList: ftrace_startup / ftrace_shutdown)
 
     /** {@code ftrace_ops_init}; also ties {@code ops} to this kernel's ftrace. */
     void opsInit(FtraceOps ops) {
@@ -175,143 +180,6 @@ public final class Ftrace {
             ops.set(FtraceOps.INITIALIZED);
             ops.funcHash = ops.localHash;
         }
-    }
-
-    /** {@code add_ftrace_ops}: {@code ops} at the head of the list. */
-    private void addOps(FtraceOps ops, UndoLog log) {
-        FtraceOps[] old = ctx.opsList;
-        FtraceOps[] list = new FtraceOps[old.length + 1];
-        list[0] = ops;
-        System.arraycopy(old, 0, list, 1, old.length);
-        ctx.opsList = list;
-        log.onUndo(() -> ctx.opsList = old);
-    }
-
-    /** {@code remove_ftrace_ops}: false if {@code ops} is not on the list. */
-    private boolean removeOps(FtraceOps ops, UndoLog log) {
-        FtraceOps[] old = ctx.opsList;
-        int at = -1;
-        for (int i = 0; i < old.length; i++) {
-            if (old[i] == ops) {
-                at = i;
-                break;
-            }
-        }
-        if (at < 0) {
-            return false;
-        }
-        FtraceOps[] list = new FtraceOps[old.length - 1];
-        System.arraycopy(old, 0, list, 0, at);
-        System.arraycopy(old, at + 1, list, at, list.length - at);
-        ctx.opsList = list;
-        log.onUndo(() -> ctx.opsList = old);
-        return true;
-    }
-
-    private void saveFlagsAndFunc(FtraceOps ops, UndoLog log) {
-        int flags = ops.flags;
-        FtraceFunc func = ops.func;
-        FtraceFunc saved = ops.savedFunc;
-        int startUp = ftraceStartUp;
-        log.onUndo(() -> {
-            ops.flags = flags;
-            ops.func = func;
-            ops.savedFunc = saved;
-            ftraceStartUp = startUp;
-        });
-        callers.saveTo(log);
-    }
-
-    /** {@code ftrace_startup}. Caller holds {@code ftrace_lock}. */
-    private void ftraceStartup(FtraceOps ops) {
-        if (ops.has(FtraceOps.DELETED)) {
-            throw new KernelException(Errno.EINVAL, ops + " is deleted");
-        }
-        if (ops.has(FtraceOps.ENABLED)) {
-            throw new KernelException(Errno.EBUSY, ops + " is already registered");
-        }
-        UndoLog log = new UndoLog();
-        saveFlagsAndFunc(ops, log);
-        try {
-            if (!ops.isCoreKernelData()) {
-                ops.set(FtraceOps.DYNAMIC);
-            }
-            addOps(ops, log);
-            ops.savedFunc = ops.func;
-            callers.updateFtraceFunction();
-            ftraceStartUp++;
-            ops.set(FtraceOps.ENABLED | FtraceOps.ADDING);
-            FtraceHash filter = ops.funcHash.filter;
-            records.hashUpdateIpmodify(ops, ctx.emptyHash, FtraceHash.empty(filter) ? null : filter, false, log);
-            int command = records.hashRecUpdate(ops, true, log) ? FtracePatcher.FTRACE_UPDATE_CALLS : 0;
-            if (callers.takeTraceFuncChange()) {
-                command |= FtracePatcher.FTRACE_UPDATE_TRACE_FUNC;
-            }
-            if (command != 0) {
-                patcher.runUpdateCode(command, log);
-            }
-            ops.clear(FtraceOps.ADDING);
-            ctx.count(Cost.OPS_REGISTERED);
-        } catch (RuntimeException e) {
-            log.rollback();
-            throw e;
-        }
-    }
-
-    /** {@code ftrace_shutdown}. Caller holds {@code ftrace_lock}. */
-    private void ftraceShutdown(FtraceOps ops, boolean injectFaults) {
-        if (!ops.has(FtraceOps.ENABLED)) {
-            throw new KernelException(Errno.EBUSY, ops + " is not registered");
-        }
-        UndoLog log = new UndoLog();
-        saveFlagsAndFunc(ops, log);
-        try {
-            if (!removeOps(ops, log)) {
-                throw new KernelException(Errno.EINVAL, ops + " is not on ftrace_ops_list");
-            }
-            callers.updateFtraceFunction();
-            ops.func = ops.savedFunc;
-            ftraceStartUp--;
-            FtraceHash filter = ops.funcHash.filter;
-            if (!FtraceHash.empty(filter)) {
-                // ftrace_hash_ipmodify_disable; its result is ignored, and it cannot fail here.
-                records.hashUpdateIpmodify(ops, filter, ctx.emptyHash, false, log);
-            }
-            int command = records.hashRecUpdate(ops, false, log) ? FtracePatcher.FTRACE_UPDATE_CALLS : 0;
-            ops.clear(FtraceOps.ENABLED);
-            if (callers.takeTraceFuncChange()) {
-                command |= FtracePatcher.FTRACE_UPDATE_TRACE_FUNC;
-            }
-            if (command != 0) {
-                ops.set(FtraceOps.REMOVING);
-                try {
-                    patcher.runUpdateCode(command, log, injectFaults);
-                } finally {
-                    ops.clear(FtraceOps.REMOVING);
-                }
-            }
-        } catch (RuntimeException e) {
-            log.rollback();
-            throw e;
-        }
-        ctx.count(Cost.OPS_UNREGISTERED);
-        if (ops.has(FtraceOps.DYNAMIC)) {
-            // Callers may still be in the list function under preempt_disable (rude), or
-            // preempted on a trampoline (tasks), holding this ops.
-            synchronize(Cost.GRACE_PERIODS_TASKS_RUDE);
-            synchronize(Cost.GRACE_PERIODS_TASKS);
-        }
-    }
-
-    private void synchronize(Cost flavor) {
-        switch (flavor) {
-            case GRACE_PERIODS_RCU -> kernel.rcu().synchronize();
-            // Tasks-rude RCU waits for every CPU to schedule; the model's tasks RCU waits for every
-            // CPU to leave its outermost call, which implies it.
-            case GRACE_PERIODS_TASKS, GRACE_PERIODS_TASKS_RUDE -> kernel.tasksRcu().synchronize();
-            default -> throw new IllegalArgumentException(flavor.toString());
-        }
-        ctx.count(flavor);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -467,7 +335,7 @@ public final class Ftrace {
         opsInit(ops);
         ctx.ftraceLock.lock();
         try {
-            ftraceStartup(ops);
+            opsList.startup(ops);
         } finally {
             ctx.ftraceLock.unlock();
         }
@@ -489,7 +357,7 @@ public final class Ftrace {
         opsInit(ops);
         ctx.ftraceLock.lock();
         try {
-            ftraceShutdown(ops, injectFaults);
+            opsList.shutdown(ops, injectFaults);
         } finally {
             ctx.ftraceLock.unlock();
         }

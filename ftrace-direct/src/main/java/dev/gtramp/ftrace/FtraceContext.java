@@ -14,7 +14,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code direct_functions}), the kernel's text patcher and the cost counters.
  *
  * <p>Invariant: each mutable field has one writer. {@link #opsList} is written only by
- * {@link Ftrace} under {@code ftrace_lock}; {@link #directFunctions} only by {@link FtraceDirect}
+ * {@link FtraceOpsList} under {@code ftrace_lock}; {@link #directFunctions} only by {@link FtraceDirect}
  * under {@code direct_mutex}. Both are replaced copy-on-write and read lock-free on the call path,
  * so a reader sees a whole old or a whole new value.
  */

@@ -18,7 +18,7 @@ import java.util.List;
  * {@code struct bpf_tramp_image}: the code {@code arch_prepare_bpf_trampoline} generates for one
  * set of programs, immutable once built. A change to a trampoline's programs builds a new image and
  * swaps the call site's target to it; the old one is retired with {@code bpf_tramp_image_put}
- * ({@code Trampolines.imagePut}).
+ * ({@code TrampImages.put}).
  *
  * <p>The code, in the order x86 emits it ({@link #enter}):
  * <ol>
@@ -87,7 +87,7 @@ final class BpfTrampImage extends KernelObject implements CallTarget {
     @SuppressWarnings("unused")
     private boolean afterCallJumps;
 
-    BpfTrampImage(Trampolines owner, String name, int nrArgs, int flags, List<TrampNode> fentry,
+    BpfTrampImage(TrampImages owner, String name, int nrArgs, int flags, List<TrampNode> fentry,
                   List<TrampNode> modifyReturn, List<TrampNode> fexit) {
         super("bpf_tramp_image", 4096);
         this.name = name;
@@ -97,7 +97,7 @@ final class BpfTrampImage extends KernelObject implements CallTarget {
         this.fentry = new Slots(fentry, capacity);
         this.modifyReturn = new Slots(modifyReturn, capacity);
         this.fexit = new Slots(fexit, capacity);
-        this.pcref = owner.kernel().percpuRefs().init("bpf_tramp_image " + name, ref -> owner.imageReleased(this));
+        this.pcref = owner.kernel().percpuRefs().init("bpf_tramp_image " + name, ref -> owner.released(this));
     }
 
     int flags() {

@@ -81,9 +81,9 @@ final class BpfTrampoline extends KernelObject {
         multiOldImage = null;
         if (made != null && made != cur) {
             if (published) {
-                owner.imagePut(made);
+                owner.images().put(made);
             } else {
-                owner.imageFreeUnpublished(made);
+                owner.images().freeUnpublished(made);
             }
         }
     }
@@ -210,7 +210,7 @@ final class BpfTrampoline extends KernelObject {
             retire(old, ops);
             return;
         }
-        if (owner.updatesInPlace() && cur != null && cur.callsOrigin() == needsOriginCall()) {
+        if (owner.images().updatesInPlace() && cur != null && cur.callsOrigin() == needsOriginCall()) {
             // Broken on purpose: no new image, no swap; the running image is overwritten.
             cur.rewriteInPlace(progs(BpfTrampKind.FENTRY), progs(BpfTrampKind.MODIFY_RETURN), progs(BpfTrampKind.FEXIT));
             return;
@@ -223,7 +223,7 @@ final class BpfTrampoline extends KernelObject {
                     f |= BpfTrampImage.F_ORIG_STACK;
                 }
             }
-            BpfTrampImage im = owner.newImage(this, f);
+            BpfTrampImage im = owner.images().build(this, f);
             int savedFlags = flags;
             flags = f;
             try {
@@ -233,7 +233,7 @@ final class BpfTrampoline extends KernelObject {
                     ops.modifyFentry(this, cur, im, lockDirectMutex);
                 }
             } catch (KernelException e) {
-                owner.imagePut(im);
+                owner.images().put(im);
                 if (e.errno() == Errno.EAGAIN && (flags & BpfTrampImage.F_SHARE_IPMODIFY) != 0
                         && (savedFlags & BpfTrampImage.F_SHARE_IPMODIFY) == 0) {
                     // -EAGAIN from bpf_tramp_ftrace_ops_func: SHARE_IPMODIFY is now set; generate again.
@@ -258,7 +258,7 @@ final class BpfTrampoline extends KernelObject {
             return;
         }
         if (ops.putsOldImage()) {
-            owner.imagePut(old);
+            owner.images().put(old);
         }
     }
 

@@ -60,7 +60,8 @@ final class GlobalDetach {
             int i = 0;
             try {
                 for (; i < entries.length; i++) {
-                    unlinkShim(entries[i], batch, lastSeenEarly != null ? lastSeenEarly[i] : entries[i].md.progCount == 1);
+                    boolean last = lastSeenEarly != null ? lastSeenEarly[i] : entries[i].md.progCount == 1;
+                    unlinkShim(entries[i], batch, last);
                 }
                 batch.publishDetach();
             } catch (RuntimeException ex) {

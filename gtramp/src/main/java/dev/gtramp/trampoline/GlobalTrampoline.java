@@ -241,13 +241,8 @@ final class GlobalTrampoline {
 
     /** {@code bpf_trampoline_multi_attach_free}: retires the image a multi update replaced. */
     static void retireOldImage(Trampolines t, BpfTrampoline tr) {
-        if (tr == null) {
-            return;
-        }
-        BpfTrampImage old = tr.multiOldImage;
-        tr.multiOldImage = null;
-        if (old != null && old != tr.cur) {
-            t.retireReplacedImage(old);
+        if (tr != null) {
+            t.images().retireReplaced(tr);
         }
     }
 
@@ -275,6 +270,11 @@ final class GlobalTrampoline {
 
     // ------------------------------------------------------------------ regular links
 
+    /** Whether {@code bpf_global_caller} serves the function of {@code md} (null: it has none). */
+    private static boolean globalCallerServes(KfuncMd md) {
+        return md != null && md.progCount != 0 && md.tramp == null;
+    }
+
     /**
      * {@code bpf_trampoline_link_prog} on a kernel with the global trampoline: a function the global
      * caller serves is taken over by its trampoline (every md program as a shim, the entry moved by
@@ -286,16 +286,14 @@ final class GlobalTrampoline {
         if (regularCheckUnlocked) {
             // Broken on purpose: the md, and whether to take the function over, read before the locks.
             early = mds.get(tr.function);
-            takeOverEarly = early != null && early.progCount != 0 && early.tramp == null;
+            takeOverEarly = globalCallerServes(early);
         }
         lock.lock();
         try {
             tr.mutex.lock();
             try {
                 KfuncMd md = regularCheckUnlocked ? early : mds.get(tr.function);
-                boolean globalServes = regularCheckUnlocked ? takeOverEarly
-                        : md != null && md.progCount != 0 && md.tramp == null;
-                if (!globalServes) {
+                if (!(regularCheckUnlocked ? takeOverEarly : globalCallerServes(md))) {
                     tr.linkProgLocked(node, t.normalOps());
                     return;
                 }

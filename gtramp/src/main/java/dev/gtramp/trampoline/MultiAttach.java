@@ -240,11 +240,7 @@ final class MultiAttach {
 
     private static void retireOldImages(Trampolines t, BpfTracingMultiLink link) {
         for (BpfTrampoline tr : link.trampolines) {
-            BpfTrampImage old = tr.multiOldImage;
-            tr.multiOldImage = null;
-            if (old != null && old != tr.cur) {
-                t.retireReplacedImage(old);
-            }
+            t.images().retireReplaced(tr);
         }
     }
 

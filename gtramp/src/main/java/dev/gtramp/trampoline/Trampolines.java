@@ -8,15 +8,12 @@ import dev.gtramp.kernel.Errno;
 import dev.gtramp.kernel.Kernel;
 import dev.gtramp.kernel.KernelException;
 import dev.gtramp.kernel.KernelFunction;
-import dev.gtramp.kernel.UnsafeVariant;
 import dev.gtramp.kernel.bpf.BpfProg;
-import dev.gtramp.kernel.bpf.BpfTrampKind;
 
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -25,7 +22,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * ftrace strategy, and the attach entry points that give {@link BpfTracingLink}s and
  * {@link BpfTracingMultiLink}s.
  *
- * <p>One instance per kernel ({@link #of(Kernel)}, {@link #create(Kernel, FtraceStrategy)}).
+ * <p>One instance per kernel ({@link #of(Kernel)}, {@link #create(Kernel, FtraceStrategy)}). The
+ * images' lifecycle ({@code bpf_tramp_image_put} and its frees) is {@link TrampImages}.
  */
 public final class Trampolines {
     /** {@code TRAMPOLINE_LOCKS_BITS}: 32 locks shared by all trampolines. */
@@ -39,9 +37,7 @@ public final class Trampolines {
     private final FtraceStrategy strategy;
     /** The global trampoline of {@link MultiLinkMode#GLOBAL_HASH} and {@code GLOBAL_PADDING}; else null. */
     private final GlobalTrampoline global;
-    private final boolean putWithoutPercpuRef;
-    private final boolean updatesInPlace;
-    private final boolean retireAsUnpublished;
+    private final TrampImages images;
     /** {@code trampoline_mutex}: guards both tables and every {@code refcnt}. */
     private final ReentrantLock trampolineMutex = new ReentrantLock();
     /** {@code trampoline_key_table}. Guarded by {@link #trampolineMutex}. */
@@ -58,7 +54,6 @@ public final class Trampolines {
     private final TrampolineOps normalOps;
     private final ModifyReturnTargets modifyReturnTargets = new ModifyReturnTargets();
     private final GlobResolutions globResolutions;
-    private final AtomicLong imagesRetiring = new AtomicLong();
 
     private Trampolines(Kernel kernel, TrampolinesConfig config) {
         this.kernel = kernel;
@@ -66,9 +61,7 @@ public final class Trampolines {
         this.config = config;
         this.strategy = config.ftraceStrategy();
         this.globResolutions = new GlobResolutions(kernel);
-        this.putWithoutPercpuRef = kernel.config().unsafeVariants().contains(UnsafeVariant.TRAMP_IMAGE_PUT_WITHOUT_PERCPU_REF);
-        this.updatesInPlace = kernel.config().unsafeVariants().contains(UnsafeVariant.TRAMP_IMAGE_UPDATE_IN_PLACE);
-        this.retireAsUnpublished = kernel.config().unsafeVariants().contains(UnsafeVariant.MULTI_RETIRE_AS_UNPUBLISHED);
+        this.images = new TrampImages(kernel);
         for (int i = 0; i < locks.length; i++) {
             locks[i] = new ReentrantLock();
         }
@@ -402,76 +395,14 @@ public final class Trampolines {
 
     // ------------------------------------------------------------------ images
 
-    /** Whether the kernel runs the broken {@link UnsafeVariant#TRAMP_IMAGE_UPDATE_IN_PLACE}. */
-    boolean updatesInPlace() {
-        return updatesInPlace;
-    }
-
-    /** {@code bpf_tramp_image_alloc} and {@code arch_prepare_bpf_trampoline}. */
-    BpfTrampImage newImage(BpfTrampoline tr, int flags) {
-        return kernel.allocator().alloc(new BpfTrampImage(this, tr.function.name(), tr.nrArgs, flags,
-                tr.progs(BpfTrampKind.FENTRY), tr.progs(BpfTrampKind.MODIFY_RETURN), tr.progs(BpfTrampKind.FEXIT)));
-    }
-
-    /**
-     * {@code bpf_tramp_image_put}: retires an image no call site calls any more.
-     *
-     * <p>With an origin call: patch {@code ip_after_call} so returning calls skip the fexit programs,
-     * then {@code call_rcu_tasks} (tasks still in the instructions before {@code __bpf_tramp_enter}),
-     * then {@code percpu_ref_kill}; the release ({@link #imageReleased}) waits one more tasks-RCU
-     * grace period for the epilogue and frees. Without: {@code call_rcu_tasks_trace} (modelled by an
-     * RCU grace period: sleepable programs are not modelled), then {@code call_rcu_tasks}, then free.
-     */
-    void imagePut(BpfTrampImage im) {
-        imagesRetiring.incrementAndGet();
-        if (im.callsOrigin()) {
-            im.patchAfterCallToEpilogue();
-            if (putWithoutPercpuRef) {
-                // Broken on purpose: trusts tasks RCU alone, which does not wait for a call that
-                // sleeps in the origin function.
-                kernel.tasksRcu().call(() -> imageFree(im));
-                return;
-            }
-            kernel.tasksRcu().call(im.pcref::kill);
-        } else {
-            kernel.rcu().call(() -> kernel.tasksRcu().call(() -> imageFree(im)));
-        }
-    }
-
-    /** {@code __bpf_tramp_image_release}: the last in-flight origin call has left the image. */
-    void imageReleased(BpfTrampImage im) {
-        kernel.tasksRcu().call(() -> imageFree(im));
-    }
-
-    /**
-     * The image a multi attach or detach replaced on a trampoline, once the site calls the new one:
-     * {@link #imagePut}, whichever design's multi link replaced it.
-     */
-    void retireReplacedImage(BpfTrampImage old) {
-        if (retireAsUnpublished) {
-            // Broken on purpose: the free of an image no site ever called, for one a call may be in.
-            imageFreeUnpublished(old);
-            return;
-        }
-        imagePut(old);
-    }
-
-    /** {@code bpf_tramp_image_free} of an image no call site ever called (a failed attach's). */
-    void imageFreeUnpublished(BpfTrampImage im) {
-        im.pcref.exit();
-        kernel.allocator().free(im, "bpf_tramp_image_free");
-    }
-
-    /** {@code bpf_tramp_image_free}. */
-    private void imageFree(BpfTrampImage im) {
-        im.pcref.exit();
-        kernel.allocator().free(im, "bpf_tramp_image_free");
-        imagesRetiring.decrementAndGet();
+    /** The lifecycle of this kernel's trampoline images: build, put, release, free. */
+    TrampImages images() {
+        return images;
     }
 
     /** Images put but not yet freed (waiting for grace periods or in-flight origin calls). */
     public long imagesRetiring() {
-        return imagesRetiring.get();
+        return images.retiring();
     }
 
     /**
@@ -480,12 +411,12 @@ public final class Trampolines {
      * origin function holds it).
      */
     public boolean drainRetiredImages(int rounds) {
-        for (int i = 0; i < rounds && imagesRetiring.get() + kfuncMdsRetiring() > 0; i++) {
+        for (int i = 0; i < rounds && images.retiring() + kfuncMdsRetiring() > 0; i++) {
             kernel.tasksRcu().barrier();
             kernel.rcu().barrier();
             kernel.tasksRcu().barrier();
         }
-        return imagesRetiring.get() + kfuncMdsRetiring() == 0;
+        return images.retiring() + kfuncMdsRetiring() == 0;
     }
 
     @Override

@@ -180,12 +180,6 @@ public final class Residue {
      * them): only such a trial is reported as residue.
      */
     public static boolean accepted(Object outcome, String... acceptable) {
-        String o = String.valueOf(outcome);
-        for (String a : acceptable) {
-            if (a.equals(o)) {
-                return true;
-            }
-        }
-        return false;
+        return List.of(acceptable).contains(String.valueOf(outcome));
     }
 }
